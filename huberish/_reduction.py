@@ -1,0 +1,74 @@
+"""Resolve PyTorch's `size_average` / `reduce` / `reduction` arguments into one reduction."""
+
+from typing import Any, Literal
+
+from ._warn import warn
+
+__all__ = ["Reduction", "resolve_reduction"]
+
+Reduction = Literal["none", "mean", "sum"]
+
+_VALID: tuple[Reduction, ...] = ("none", "mean", "sum")
+
+
+def resolve_reduction(
+    size_average: Any = None, reduce: Any = None, reduction: Any = "mean"
+) -> Reduction:
+    """Turn PyTorch's reduction arguments into ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Follows ``torch.nn._reduction`` exactly: the legacy arguments, when either is given, override
+    `reduction` (``None`` counts as ``True``) and emit torch's deprecation warning; the
+    ``'elementwise_mean'`` alias is accepted as ``'mean'`` with torch's warning.
+
+    Parameters
+    ----------
+    size_average : bool or None, optional
+        Deprecated. ``False`` sums instead of averaging (when `reduce` is true).
+    reduce : bool or None, optional
+        Deprecated. ``False`` disables the reduction, whatever `size_average` says.
+    reduction : {'mean', 'sum', 'none'}, optional
+        The reduction to apply to the per-element losses.
+
+    Returns
+    -------
+    str
+        ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Raises
+    ------
+    ValueError
+        If `reduction` is not one of the accepted strings (and no legacy argument overrides it).
+
+    Warns
+    -----
+    UserWarning
+        When a legacy argument is given, or ``reduction='elementwise_mean'``.
+
+    Examples
+    --------
+    >>> import huberish as hb
+    >>> hb.resolve_reduction(reduction="sum")
+    'sum'
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     hb.resolve_reduction(size_average=False)
+    'sum'
+    """
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        resolved: Reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+        warn(
+            "size_average and reduce args will be deprecated, "
+            f"please use reduction='{resolved}' instead."
+        )
+        return resolved
+    if isinstance(reduction, str):
+        if reduction in _VALID:
+            return reduction  # type: ignore[return-value]
+        if reduction == "elementwise_mean":
+            warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
+            return "mean"
+    msg = f"{reduction} is not a valid value for reduction"
+    raise ValueError(msg)

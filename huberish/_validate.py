@@ -1,0 +1,240 @@
+"""Check every argument of a public call and normalise it into one `Request` for the kernel."""
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._compat import Array, Namespace, array_namespace, device, is_array_api_obj
+from ._reduction import Reduction, resolve_reduction
+from ._warn import warn
+
+__all__ = ["Kind", "Request", "broadcast_shapes", "check_beta", "check_delta", "prepare"]
+
+Kind = Literal["smooth_l1", "huber"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A validated call: operands cast to the computation dtype, and everything the kernel needs.
+
+    The kernel computes the smooth-L1 element loss with threshold `beta` and multiplies it by
+    `scale` (1 for smooth L1, ``delta`` for Huber, since ``huber = delta * smooth_l1(beta=delta)``).
+    """
+
+    xp: Namespace
+    input: Array | float
+    target: Array | float
+    weight: Array | None
+    shape: tuple[int, ...]
+    input_shape: tuple[int, ...]
+    target_shape: tuple[int, ...]
+    input_grad_dtype: Any
+    target_grad_dtype: Any
+    result_dtype: Any
+    compute_dtype: Any
+    reduction: Reduction
+    beta: float
+    scale: float
+
+    @property
+    def size(self) -> int:
+        """Number of elements of the broadcast shape (the 'mean' divisor)."""
+        return math.prod(self.shape)
+
+
+def check_beta(beta: Any) -> float:
+    """Return `beta` as a float; raise unless it is a non-negative real number."""
+    beta = _as_float("beta", beta)
+    if not beta >= 0:  # also catches NaN
+        msg = f"`beta` must be a non-negative number; got {beta!r}."
+        raise ValueError(msg)
+    return beta
+
+
+def check_delta(delta: Any) -> float:
+    """Return `delta` as a float; raise unless it is a positive real number."""
+    delta = _as_float("delta", delta)
+    if not delta > 0:  # also catches NaN
+        msg = f"`delta` must be a positive number; got {delta!r}."
+        raise ValueError(msg)
+    return delta
+
+
+def _as_float(name: str, value: Any) -> float:
+    # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings and complex: no.
+    is_complex = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
+    if not (is_complex or isinstance(value, str | bytes)):
+        try:
+            return float(value)
+        except (TypeError, ValueError, RuntimeError):
+            pass
+    msg = f"`{name}` must be a real number; got {value!r}."
+    raise TypeError(msg)
+
+
+def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The broadcast shape of `shapes`, or None if they do not broadcast together."""
+    ndim = max(map(len, shapes))
+    result = []
+    for sizes in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes], strict=True):
+        distinct = {n for n in sizes if n != 1}
+        if len(distinct) > 1:
+            return None
+        result.append(distinct.pop() if distinct else 1)
+    return tuple(result)
+
+
+def _is_python_scalar(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _namespace(arguments: dict[str, Any], xp: Namespace | None) -> Namespace:
+    """The one namespace of the array arguments; TypeError naming any argument that is not one."""
+    arrays = {}
+    for name, x in arguments.items():
+        if is_array_api_obj(x):
+            arrays[name] = x
+        elif not (name in ("input", "target", "grad_output") and _is_python_scalar(x)):
+            kind = "an array" if name == "weight" else "an array or a Python int or float"
+            msg = f"`{name}` must be {kind}; got {type(x).__name__}."
+            raise TypeError(msg)
+    if not {"input", "target"} & arrays.keys():
+        msg = "At least one of `input` and `target` must be an array; got two Python scalars."
+        raise TypeError(msg)
+    if xp is not None:
+        return xp
+    try:
+        return array_namespace(*arrays.values())
+    except TypeError:
+        libraries = ", ".join(
+            f"`{name}` from {type(x).__module__.split('.')[0]}" for name, x in arrays.items()
+        )
+        msg = f"All array arguments must come from the same array library; got {libraries}."
+        raise TypeError(msg) from None
+
+
+def _check_devices(arrays: dict[str, Array]) -> None:
+    named = [(name, device(x)) for name, x in arrays.items()]
+    first_name, first = named[0]
+    for name, dev in named[1:]:
+        if first is not None and dev is not None and dev != first:
+            msg = f"`{name}` is on device {dev}, but `{first_name}` is on device {first}."
+            raise ValueError(msg)
+
+
+def _float_dtype(xp: Namespace, name: str, x: Array) -> Any:
+    """The floating dtype that `x` takes part in the computation with."""
+    if xp.isdtype(x.dtype, "real floating"):
+        return x.dtype
+    if xp.isdtype(x.dtype, "integral"):
+        return xp.__array_namespace_info__().default_dtypes(device=device(x))["real floating"]
+    msg = f"`{name}` must have an integer or real floating dtype; got {x.dtype}."
+    raise TypeError(msg)
+
+
+def _compute_dtype(xp: Namespace, dtype: Any) -> Any:
+    # Half precision is computed in float32: float16 overflows at 0.5*|d|**2 for |d| > 362.
+    return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+
+
+def _effective_beta(xp: Namespace, beta: float, dtype: Any) -> float:
+    """`beta` as the computation dtype sees it: below its smallest normal 0, beyond its max inf."""
+    # float32 and float64 both represent every beta in this range; skip the finfo lookup.
+    if beta == 0.0 or math.isinf(beta) or 1.2e-38 <= beta <= 3.4e38:
+        return beta
+    info = xp.finfo(dtype)
+    if beta < info.smallest_normal:
+        return 0.0
+    return math.inf if beta > info.max else beta
+
+
+def _shape(x: Array | float) -> tuple[int, ...]:
+    return () if _is_python_scalar(x) else tuple(x.shape)
+
+
+def _check_fits(name: str, x: Array | float, shape: tuple[int, ...], what: str) -> None:
+    if broadcast_shapes(_shape(x), shape) != shape:
+        msg = f"`{name}` of shape {_shape(x)} does not broadcast to {what} shape {shape}."
+        raise ValueError(msg)
+
+
+def prepare(
+    input: Any,
+    target: Any,
+    *,
+    kind: Kind,
+    threshold: Any,
+    reduction: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    weight: Any = None,
+    grad_output: Any = None,
+    xp: Namespace | None = None,
+) -> tuple[Request, Array | float | None]:
+    """Validate a call in torch's order of checks and return the request (and `grad_output`).
+
+    Order: argument types and dtypes; the shape-mismatch warning; legacy arguments; broadcasting;
+    the reduction string; the threshold; `weight` and `grad_output`.
+    """
+    arguments = {"input": input, "target": target}
+    if weight is not None:
+        arguments["weight"] = weight
+    if grad_output is not None:
+        arguments["grad_output"] = grad_output
+    xp = _namespace(arguments, xp)
+    arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
+    _check_devices(arrays)
+    dtypes = {name: _float_dtype(xp, name, x) for name, x in arrays.items()}
+
+    operands = [dtypes[name] for name in ("input", "target") if name in dtypes]
+    result_dtype = xp.result_type(*operands)
+    compute_dtype = _compute_dtype(xp, result_dtype)
+
+    input_shape, target_shape = _shape(input), _shape(target)
+    if "input" in arrays and "target" in arrays and input_shape != target_shape:
+        warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size."
+        )
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    shape = broadcast_shapes(input_shape, target_shape)
+    if shape is None:
+        msg = (
+            f"`input` of shape {input_shape} and `target` of shape {target_shape} "
+            "cannot be broadcast together."
+        )
+        raise ValueError(msg)
+    if kind == "smooth_l1":
+        beta, scale = check_beta(threshold), 1.0
+    else:
+        beta = scale = check_delta(threshold)
+    if weight is not None:
+        _check_fits("weight", weight, shape, "the loss")
+        weight = xp.astype(weight, compute_dtype, copy=False)
+    if grad_output is not None:
+        _check_fits("grad_output", grad_output, shape if reduction == "none" else (), "the loss")
+        if "grad_output" in arrays:
+            grad_output = xp.astype(grad_output, compute_dtype, copy=False)
+
+    def cast(x: Array | float) -> Array | float:
+        return x if _is_python_scalar(x) else xp.astype(x, compute_dtype, copy=False)
+
+    request = Request(
+        xp=xp,
+        input=cast(input),
+        target=cast(target),
+        weight=weight,
+        shape=shape,
+        input_shape=input_shape,
+        target_shape=target_shape,
+        input_grad_dtype=dtypes.get("input", result_dtype),
+        target_grad_dtype=dtypes.get("target", result_dtype),
+        result_dtype=result_dtype,
+        compute_dtype=compute_dtype,
+        reduction=reduction,
+        beta=_effective_beta(xp, beta, compute_dtype),
+        scale=scale,
+    )
+    return request, grad_output
