@@ -1,49 +1,57 @@
 """The generic kernel: smooth-L1 loss and gradient from standard array operations only."""
 
 import math
+from typing import Literal
 
 from ._compat import Array, Namespace
 from ._validate import Request
 
-__all__ = ["Gradient", "evaluate", "smooth_l1_terms"]
+__all__ = ["Gradient", "element_terms", "evaluate"]
 
-Gradient = str  # "input" or "target"
+Gradient = Literal["input", "target"]
 
 
-def smooth_l1_terms(
-    d: Array, beta: float, xp: Namespace, *, loss: bool = True, grad: bool = True
-) -> tuple[Array | None, Array | None, float]:
-    """Smooth-L1 terms of the residual ``d = input - target``: ``(loss, slope, slope_factor)``.
+def element_terms(
+    d: Array, beta: float, scale: float, xp: Namespace, *, loss: bool = True, grad: bool = True
+) -> tuple[Array | None, Array | None]:
+    """Per-element loss and gradient of ``scale * smooth_l1(d, beta)``, ``d = input - target``.
 
-    With ``a = |d|`` and ``q = min(a, beta)``::
+    Smooth L1 is ``scale = 1``; Huber with `delta` is ``beta = scale = delta``. With ``a = |d|``,
+    ``q = min(a, beta)`` and ``c = scale / beta``::
 
-        loss     = 0.5 * q * (q / beta)   where a < beta
-                   a - 0.5 * beta         elsewhere
-        gradient = slope * slope_factor,  slope = clip(d, -beta, beta),  slope_factor = 1 / beta
+        loss = 0.5 * q * q * c          where a < beta
+               scale * (a - 0.5 * beta) elsewhere
+        grad = clip(d, -beta, beta) * c
 
-    ``q / beta <= 1`` and ``|slope| <= beta``, so nothing overflows or underflows before the
-    result does (torch's ``0.5 * a * a / beta`` overflows for ``a > 1.8e19`` in float32).
-    The linear side is torch's formula to the bit. ``beta == 0`` is exact L1 and ``beta == inf``
-    the limit (0 for finite residuals); NaN residuals give NaN loss and slope for every beta.
+    ``q * c <= scale``, so the quadratic side cannot overflow before the result does (torch's
+    ``0.5 * a * a / beta`` overflows for ``a > 1.8e19`` in float32). For Huber (``c == 1``) both
+    sides are torch's formulas to the bit; smooth L1's gradient divides by beta so that it is
+    exactly +-1 outside. ``beta == 0`` is exact L1, ``beta == inf`` the limit of the formula.
+    NaN gives NaN for every beta; an infinite residual gives loss inf and gradient +-scale.
     """
-    if beta == 0.0:
-        return (xp.abs(d) if loss else None), (xp.sign(d) if grad else None), 1.0
     a = xp.abs(d)
+    if beta == 0.0:
+        return (a if loss else None), (xp.sign(d) if grad else None)
     if math.isinf(beta):
-        # An infinite residual stays on the linear side: loss inf and gradient +-1, as for
-        # finite beta (torch gives a NaN loss there).
+        if scale == beta:  # Huber with delta = inf is 0.5 * d**2 everywhere.
+            return (0.5 * a * a if loss else None), (d if grad else None)
         inside, zero = a < beta, xp.zeros_like(a)
         return (
             xp.where(inside, zero, a) if loss else None,
             xp.where(inside, zero, xp.sign(d)) if grad else None,
-            1.0,
         )
-    element_loss = None
+    element_loss = element_grad = None
     if loss:
         q = xp.clip(a, max=beta)
-        element_loss = xp.where(a < beta, 0.5 * q * (q / beta), a - 0.5 * beta)
-    slope = xp.clip(d, min=-beta, max=beta) if grad else None
-    return element_loss, slope, 1.0 / beta
+        # (q * c) first: XLA folds 0.5 * q * (q * c) into (q * q) * (0.5 * c), which overflows.
+        quadratic = q * q * 0.5 if scale == beta else (q * (scale / beta)) * q * 0.5
+        linear = a - 0.5 * beta if scale == 1.0 else scale * (a - 0.5 * beta)
+        element_loss = xp.where(a < beta, quadratic, linear)
+    if grad:
+        element_grad = xp.clip(d, min=-beta, max=beta)
+        if scale != beta:
+            element_grad = element_grad / (beta / scale)
+    return element_loss, element_grad
 
 
 def evaluate(
@@ -59,8 +67,13 @@ def evaluate(
     back to each operand's shape and cast to its dtype.
     """
     xp, n = request.xp, request.size
-    element_loss, slope, slope_factor = smooth_l1_terms(
-        request.input - request.target, request.beta, xp, loss=loss, grad=bool(gradients)
+    element_loss, grad = element_terms(
+        request.input - request.target,
+        request.beta,
+        request.scale,
+        xp,
+        loss=loss,
+        grad=bool(gradients),
     )
     weight = request.weight
     reduced = None
@@ -68,14 +81,13 @@ def evaluate(
         if weight is not None:
             element_loss = element_loss * weight
         reduced = xp.astype(_reduce(element_loss, request), request.result_dtype, copy=False)
-    if slope is None:
+    if grad is None:
         return reduced, []
 
-    norm = request.scale * slope_factor
-    if request.reduction == "mean":
-        norm = norm / n if n else math.nan
+    norm = 1.0 if request.reduction != "mean" else 1.0 / n if n else math.nan
     coefficient = norm if grad_output is None else grad_output * norm
-    grad = slope * coefficient
+    if not (isinstance(coefficient, float) and coefficient == 1.0):
+        grad = grad * coefficient
     if weight is not None:
         grad = grad * weight
     grads = []
@@ -91,14 +103,13 @@ def evaluate(
 
 
 def _reduce(element_loss: Array, request: Request) -> Array:
-    xp, scale = request.xp, request.scale
     if request.reduction == "none":
-        return element_loss if scale == 1.0 else element_loss * scale
-    total = xp.sum(element_loss)
-    if request.reduction == "mean":
-        # 0 * nan, not 0 / 0: an empty 'mean' is NaN (as in torch) without a NumPy warning.
-        total = total / request.size if request.size else total * math.nan
-    return total if scale == 1.0 else total * scale
+        return element_loss
+    total = request.xp.sum(element_loss)
+    if request.reduction == "sum":
+        return total
+    # 0 * nan, not 0 / 0: an empty 'mean' is NaN (as in torch) without a NumPy warning.
+    return total / request.size if request.size else total * math.nan
 
 
 def _sum_to_shape(xp: Namespace, grad: Array, shape: tuple[int, ...]) -> Array:

@@ -66,7 +66,7 @@ def resolve_reduction(
         return resolved
     if isinstance(reduction, str):
         if reduction in _VALID:
-            return reduction  # type: ignore[return-value]
+            return reduction
         if reduction == "elementwise_mean":
             warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
             return "mean"

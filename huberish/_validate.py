@@ -45,20 +45,20 @@ class Request:
 
 def check_beta(beta: Any) -> float:
     """Return `beta` as a float; raise unless it is a non-negative real number."""
-    beta = _as_float("beta", beta)
-    if not beta >= 0:  # also catches NaN
-        msg = f"`beta` must be a non-negative number; got {beta!r}."
+    value = _as_float("beta", beta)
+    if not value >= 0:  # also catches NaN
+        msg = f"`beta` must be a non-negative number; got {value!r}."
         raise ValueError(msg)
-    return beta
+    return value
 
 
 def check_delta(delta: Any) -> float:
     """Return `delta` as a float; raise unless it is a positive real number."""
-    delta = _as_float("delta", delta)
-    if not delta > 0:  # also catches NaN
-        msg = f"`delta` must be a positive number; got {delta!r}."
+    value = _as_float("delta", delta)
+    if not value > 0:  # also catches NaN
+        msg = f"`delta` must be a positive number; got {value!r}."
         raise ValueError(msg)
-    return delta
+    return value
 
 
 def _as_float(name: str, value: Any) -> float:
@@ -143,17 +143,17 @@ def _effective_beta(xp: Namespace, beta: float, dtype: Any) -> float:
     # float32 and float64 both represent every beta in this range; skip the finfo lookup.
     if beta == 0.0 or math.isinf(beta) or 1.2e-38 <= beta <= 3.4e38:
         return beta
-    info = xp.finfo(dtype)
-    if beta < info.smallest_normal:
+    info = xp.finfo(dtype)  # float(): comparing with a NumPy float32 would cast beta to it
+    if beta < float(info.smallest_normal):
         return 0.0
-    return math.inf if beta > info.max else beta
+    return math.inf if beta > float(info.max) else beta
 
 
-def _shape(x: Array | float) -> tuple[int, ...]:
+def _shape(x: Array) -> tuple[int, ...]:
     return () if _is_python_scalar(x) else tuple(x.shape)
 
 
-def _check_fits(name: str, x: Array | float, shape: tuple[int, ...], what: str) -> None:
+def _check_fits(name: str, x: Array, shape: tuple[int, ...], what: str) -> None:
     if broadcast_shapes(_shape(x), shape) != shape:
         msg = f"`{name}` of shape {_shape(x)} does not broadcast to {what} shape {shape}."
         raise ValueError(msg)

@@ -22,7 +22,13 @@ class _Loss:
 
     reduction: Reduction
     _threshold_name: ClassVar[str]
-    _functions: ClassVar[tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]]
+    _functions: ClassVar[
+        tuple[
+            Callable[..., Array],
+            Callable[..., functional.LossAndGrad],
+            Callable[..., tuple[Array, Array]],
+        ]
+    ]
 
     def _options(self) -> dict[str, Any]:
         threshold = self._threshold_name

@@ -30,12 +30,19 @@ TOLERANCE = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-12}
 
 
 def assert_close(
-    actual: Any, expected: Any, *, dtype: str, rtol: float | None = None, xp: Any = None
+    actual: Any,
+    expected: Any,
+    *,
+    dtype: str,
+    rtol: float | None = None,
+    magnitude: float | None = None,
+    xp: Any = None,
 ) -> None:
     """`actual` (any backend) matches the NumPy `expected` in value, shape and dtype.
 
-    The absolute tolerance scales with the largest expected magnitude, so that entries that
-    cancel to about 0 are judged against the size of the rest.
+    The absolute tolerance is ``rtol * magnitude``: by default the largest expected magnitude,
+    so that entries that cancel to about 0 are judged against the size of the rest; pass the
+    size of the terms that were summed where the whole result may cancel.
     """
     if xp is not None:
         assert array_api_compat.array_namespace(actual) is xp, type(actual)
@@ -43,8 +50,9 @@ def assert_close(
     got, want = to_numpy(actual), np.asarray(expected, dtype=np.float64)
     assert got.shape == want.shape, (got.shape, want.shape)
     rtol = TOLERANCE[dtype] if rtol is None else rtol
-    finite = want[np.isfinite(want)]
-    atol = rtol * float(np.max(np.abs(finite), initial=1.0))
+    if magnitude is None:
+        magnitude = float(np.max(np.abs(want[np.isfinite(want)]), initial=1.0))
+    atol = rtol * magnitude
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=rtol, atol=atol)
 
 

@@ -1,0 +1,256 @@
+"""The backend report of ``python -m huberish``: every installed array library, checked.
+
+For each library found, on each of its devices, in float32 and float64: the smooth-L1 and Huber
+losses and their gradients on a small random problem, compared with the float64 NumPy reference
+(`huberish._reference`) and, where torch is installed, with torch's own functions.
+"""
+
+import importlib
+import importlib.metadata
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import functional as F
+from ._compat import array_namespace, device
+from ._reference import reference
+
+__all__ = ["Row", "check_backends", "format_table", "main"]
+
+TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
+
+
+class Check(NamedTuple):
+    """One problem: a loss, its backward pass, their options and the reference's options."""
+
+    loss: Callable[..., Any]
+    backward: Callable[..., Any]
+    options: dict[str, Any]
+    reference: dict[str, Any]
+
+
+CHECKS = [
+    Check(F.smooth_l1_loss, F.smooth_l1_loss_backward, {"beta": 0.5}, {"beta": 0.5}),
+    Check(
+        F.smooth_l1_loss,
+        F.smooth_l1_loss_backward,
+        {"beta": 0.0, "reduction": "sum"},
+        {"beta": 0.0, "reduction": "sum"},
+    ),
+    Check(
+        F.huber_loss,
+        F.huber_loss_backward,
+        {"delta": 1.5, "reduction": "none"},
+        {"beta": 1.5, "scale": 1.5, "reduction": "none"},
+    ),
+]
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    library: str
+    version: str
+    device: str
+    dtype: str
+    loss_error: float = float("nan")
+    grad_error: float = float("nan")
+    torch_error: float | None = None
+    status: str = "ok"
+
+    @property
+    def passed(self) -> bool:
+        return self.status in ("ok", "not installed", "no device")
+
+
+def _problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((32, 8)) * 2
+    y = rng.standard_normal((32, 8)) * 2
+    x[0, :3] = y[0, :3]  # exact zeros: the L1 subgradient
+    return x, y
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    for method in ("compute", "get"):  # Dask, CuPy
+        if hasattr(x, method) and not isinstance(x, np.ndarray):
+            x = getattr(x, method)()
+    if hasattr(x, "detach"):  # torch
+        x = x.detach().cpu()
+    return np.asarray(x, dtype=np.float64)
+
+
+def _relative_error(actual: Any, expected: np.ndarray) -> float:
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+    return float(np.max(np.abs(_to_numpy(actual) - expected), initial=0.0)) / scale
+
+
+Converter = Callable[[np.ndarray, str], Any]
+
+
+def _optional(name: str) -> Any:
+    """The module `name`, or None when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _converter(namespace: Any, **kwargs: Any) -> Converter:
+    def convert(a: np.ndarray, dtype: str) -> Any:
+        return namespace.asarray(a, dtype=getattr(namespace, dtype, dtype), **kwargs)
+
+    return convert
+
+
+def _backends() -> Iterator[tuple[str, str, Converter | None]]:
+    """(library, device, converter from NumPy or None): every library this report knows of."""
+    for name in ("numpy", "array_api_strict", "dask.array"):
+        module = _optional(name)
+        yield name, "cpu" if module else "-", module and _converter(module)
+    torch = _optional("torch")
+    if torch is None:
+        yield "torch", "-", None
+    else:
+        for dev in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
+            yield "torch", dev, _converter(torch, device=dev)
+    cupy = _optional("cupy")
+    if cupy is None:
+        yield "cupy", "-", None
+    else:
+        yield "cupy", "cuda", _converter(cupy) if cupy.is_available() else None
+    jax = _optional("jax")
+    if jax is None:
+        yield "jax", "-", None
+    else:
+        jax.config.update("jax_enable_x64", True)  # float64 needs it
+        yield "jax", str(jax.devices()[0].platform), _converter(_optional("jax.numpy"))
+
+
+def _version(library: str) -> str:
+    distribution = library.split(".")[0].replace("_", "-")
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def _torch_answers(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, ...]] | None:
+    """torch's float64 loss and gradients for each check, or None without torch."""
+    torch = _optional("torch")
+    if torch is None:
+        return None
+    tF = torch.nn.functional
+    answers = []
+    for check in CHECKS:
+        xt = torch.tensor(x, requires_grad=True)
+        yt = torch.tensor(y, requires_grad=True)
+        loss = getattr(tF, check.loss.__name__)(xt, yt, **check.options)
+        gx, gy = torch.autograd.grad(loss, (xt, yt), torch.ones_like(loss))
+        answers.append(tuple(t.detach().numpy() for t in (loss, gx, gy)))
+    return answers
+
+
+def check_backends() -> list[Row]:
+    """Run every check on every installed library, device and dtype."""
+    x, y = _problem()
+    torch_answers = _torch_answers(x, y)
+    rows = []
+    for library, dev, convert in _backends():
+        version = _version(library)
+        if convert is None:
+            status = "not installed" if dev == "-" else "no device"
+            rows.append(Row(library, version, dev, "-", status=status))
+            continue
+        for dtype in ("float32", "float64"):
+            row = Row(library, version, dev, dtype)
+            try:
+                _check_one(row, convert, x, y, dtype, torch_answers)
+            except Exception as error:  # report, don't crash: one broken backend is a row
+                row.status = f"error: {type(error).__name__}: {error}"[:80]
+            rows.append(row)
+    return rows
+
+
+def _check_one(
+    row: Row,
+    convert: Converter,
+    x: np.ndarray,
+    y: np.ndarray,
+    dtype: str,
+    torch_answers: list[tuple[np.ndarray, ...]] | None,
+) -> None:
+    # Round the inputs to the dtype first, so the reference sees the same numbers.
+    xr, yr = x.astype(dtype), y.astype(dtype)
+    xa, ya = convert(xr, dtype), convert(yr, dtype)
+    row.device = re.sub(r".*Device\('(.*)'\)", r"\1", str(device(xa)))  # array-api-strict
+    xp = array_namespace(xa)
+    ref = [reference(xr, yr, **check.reference) for check in CHECKS]
+    loss_errors, grad_errors, torch_errors = [], [], []
+    for i, check in enumerate(CHECKS):
+        loss = check.loss(xa, ya, **check.options)
+        grad_output = xp.ones(ref[i][0].shape, dtype=xa.dtype, device=device(xa))
+        gx, gy = check.backward(grad_output, xa, ya, **check.options)
+        loss_errors.append(_relative_error(loss, ref[i][0]))
+        grad_errors += [_relative_error(gx, ref[i][1]), _relative_error(gy, ref[i][2])]
+        if torch_answers is not None:
+            torch_errors += [
+                _relative_error(ours, theirs)
+                for ours, theirs in zip((loss, gx, gy), torch_answers[i], strict=True)
+            ]
+    row.loss_error, row.grad_error = max(loss_errors), max(grad_errors)
+    tolerance = TOLERANCE[dtype]
+    failed = row.loss_error > tolerance or row.grad_error > tolerance
+    if torch_errors:
+        # torch ran in float64 on unrounded inputs: float32 differs by the input rounding too.
+        row.torch_error = max(torch_errors)
+        failed |= row.torch_error > (1e-12 if dtype == "float64" else 1e-5)
+    row.status = "FAIL" if failed else "ok"
+
+
+def format_table(rows: list[Row]) -> str:
+    """The rows as an aligned plain-text table."""
+    header = ("library", "version", "device", "dtype", "loss err", "grad err", "vs torch", "status")
+
+    def fmt(value: float | None) -> str:
+        return "-" if value is None or value != value else f"{value:.1e}"
+
+    lines = [header] + [
+        (
+            r.library,
+            r.version,
+            r.device,
+            r.dtype,
+            fmt(r.loss_error),
+            fmt(r.grad_error),
+            fmt(r.torch_error),
+            r.status,
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def main() -> int:
+    """Print the report; return 1 if any installed backend failed a check."""
+    rows = check_backends()
+    print("huberish backend report: loss and gradients vs a float64 NumPy reference")
+    print(
+        "(errors are max |ours - reference| / max |reference|; "
+        "tolerance 1e-5 float32, 1e-12 float64)\n"
+    )
+    print(format_table(rows))
+    failed = [r for r in rows if not r.passed]
+    checked = sum(r.status == "ok" for r in rows)
+    print(f"\n{checked} checks passed, {len(failed)} failed.")
+    return 1 if failed else 0
