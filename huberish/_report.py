@@ -18,7 +18,7 @@ from . import functional as F
 from ._compat import array_namespace, device
 from ._reference import reference
 
-__all__ = ["Row", "check_backends", "format_table", "main"]
+__all__ = ["Check", "Row", "check_backends", "format_table", "main"]
 
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 
