@@ -2,7 +2,8 @@
 
 For each library found, on each of its devices, in float32 and float64: the smooth-L1 and Huber
 losses and their gradients on a small random problem, compared with the float64 NumPy reference
-(`huberish._reference`) and, where torch is installed, with torch's own functions.
+(`huberish._reference`) and, where torch is installed, with torch's own functions. The torch and
+JAX adapters get rows of their own, their gradients taken by torch autograd and ``jax.vjp``.
 """
 
 import importlib
@@ -19,6 +20,8 @@ from ._compat import array_namespace, device
 from ._reference import reference
 
 __all__ = ["Check", "Row", "check_backends", "format_table", "main"]
+
+Converter = Callable[[np.ndarray, str], Any]
 
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 
@@ -89,9 +92,6 @@ def _relative_error(actual: Any, expected: np.ndarray) -> float:
     return float(np.max(np.abs(_to_numpy(actual) - expected), initial=0.0)) / scale
 
 
-Converter = Callable[[np.ndarray, str], Any]
-
-
 def _optional(name: str) -> Any:
     """The module `name`, or None when it is not installed."""
     try:
@@ -107,28 +107,71 @@ def _converter(namespace: Any, **kwargs: Any) -> Converter:
     return convert
 
 
-def _backends() -> Iterator[tuple[str, str, Converter | None]]:
-    """(library, device, converter from NumPy or None): every library this report knows of."""
+Runner = Callable[[Check, Any, Any], tuple[Any, Any, Any]]
+
+
+def _generic(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
+    """The loss, and both gradients from the public backward function."""
+    loss = check.loss(x, y, **check.options)
+    xp = array_namespace(x)
+    grad_output = xp.ones(tuple(loss.shape), dtype=x.dtype, device=device(x))
+    return (loss, *check.backward(grad_output, x, y, **check.options))
+
+
+def _torch_autograd(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
+    """The loss from `huberish.torch` and both gradients from ``torch.autograd.grad``."""
+    torch, adapter = _optional("torch"), importlib.import_module("huberish.torch")
+    x, y = x.requires_grad_(), y.requires_grad_()
+    loss = getattr(adapter, check.loss.__name__)(x, y, **check.options)
+    return (loss, *torch.autograd.grad(loss, (x, y), torch.ones_like(loss)))
+
+
+def _jax_vjp(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
+    """The loss from `huberish.jax` and both gradients from a jitted ``jax.vjp``."""
+    jax, adapter = _optional("jax"), importlib.import_module("huberish.jax")
+    loss_function = getattr(adapter, check.loss.__name__)
+    loss, vjp = jax.vjp(jax.jit(lambda a, b: loss_function(a, b, **check.options)), x, y)
+    return (loss, *vjp(jax.numpy.ones_like(loss)))
+
+
+def _backends() -> Iterator[tuple[str, str, str, Converter | None, Runner]]:
+    """(row label, version, device, converter from NumPy or None, runner) for each library."""
     for name in ("numpy", "array_api_strict", "dask.array"):
         module = _optional(name)
-        yield name, "cpu" if module else "-", module and _converter(module)
+        yield (
+            name,
+            _version(name),
+            "cpu" if module else "-",
+            module and _converter(module),
+            _generic,
+        )
     torch = _optional("torch")
     if torch is None:
-        yield "torch", "-", None
+        yield "torch", "-", "-", None, _generic
     else:
         for dev in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
-            yield "torch", dev, _converter(torch, device=dev)
+            yield "torch", torch.__version__, dev, _converter(torch, device=dev), _generic
+            yield (
+                "huberish.torch (autograd)",
+                torch.__version__,
+                dev,
+                _converter(torch, device=dev),
+                _torch_autograd,
+            )
     cupy = _optional("cupy")
     if cupy is None:
-        yield "cupy", "-", None
+        yield "cupy", "-", "-", None, _generic
     else:
-        yield "cupy", "cuda", _converter(cupy) if cupy.is_available() else None
+        converter = _converter(cupy) if cupy.is_available() else None
+        yield "cupy", cupy.__version__, "cuda", converter, _generic
     jax = _optional("jax")
     if jax is None:
-        yield "jax", "-", None
+        yield "jax", "-", "-", None, _generic
     else:
         jax.config.update("jax_enable_x64", True)  # float64 needs it
-        yield "jax", str(jax.devices()[0].platform), _converter(_optional("jax.numpy"))
+        dev, converter = str(jax.devices()[0].platform), _converter(_optional("jax.numpy"))
+        yield "jax", jax.__version__, dev, converter, _generic
+        yield "huberish.jax (custom_vjp)", jax.__version__, dev, converter, _jax_vjp
 
 
 def _version(library: str) -> str:
@@ -160,8 +203,7 @@ def check_backends() -> list[Row]:
     x, y = _problem()
     torch_answers = _torch_answers(x, y)
     rows = []
-    for library, dev, convert in _backends():
-        version = _version(library)
+    for library, version, dev, convert, runner in _backends():
         if convert is None:
             status = "not installed" if dev == "-" else "no device"
             rows.append(Row(library, version, dev, "-", status=status))
@@ -169,7 +211,7 @@ def check_backends() -> list[Row]:
         for dtype in ("float32", "float64"):
             row = Row(library, version, dev, dtype)
             try:
-                _check_one(row, convert, x, y, dtype, torch_answers)
+                _check_one(row, convert, runner, x, y, dtype, torch_answers)
             except Exception as error:  # report, don't crash: one broken backend is a row
                 row.status = f"error: {type(error).__name__}: {error}"[:80]
             rows.append(row)
@@ -179,6 +221,7 @@ def check_backends() -> list[Row]:
 def _check_one(
     row: Row,
     convert: Converter,
+    runner: Runner,
     x: np.ndarray,
     y: np.ndarray,
     dtype: str,
@@ -186,15 +229,11 @@ def _check_one(
 ) -> None:
     # Round the inputs to the dtype first, so the reference sees the same numbers.
     xr, yr = x.astype(dtype), y.astype(dtype)
-    xa, ya = convert(xr, dtype), convert(yr, dtype)
-    row.device = re.sub(r".*Device\('(.*)'\)", r"\1", str(device(xa)))  # array-api-strict
-    xp = array_namespace(xa)
+    row.device = re.sub(r".*Device\('(.*)'\)", r"\1", str(device(convert(xr, dtype))))
     ref = [reference(xr, yr, **check.reference) for check in CHECKS]
     loss_errors, grad_errors, torch_errors = [], [], []
     for i, check in enumerate(CHECKS):
-        loss = check.loss(xa, ya, **check.options)
-        grad_output = xp.ones(ref[i][0].shape, dtype=xa.dtype, device=device(xa))
-        gx, gy = check.backward(grad_output, xa, ya, **check.options)
+        loss, gx, gy = runner(check, convert(xr, dtype), convert(yr, dtype))
         loss_errors.append(_relative_error(loss, ref[i][0]))
         grad_errors += [_relative_error(gx, ref[i][1]), _relative_error(gy, ref[i][2])]
         if torch_answers is not None:

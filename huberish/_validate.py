@@ -175,7 +175,8 @@ def prepare(
     """Validate a call in torch's order of checks and return the request (and `grad_output`).
 
     Order: argument types and dtypes; the shape-mismatch warning; legacy arguments; broadcasting;
-    the reduction string; the threshold; `weight` and `grad_output`.
+    the reduction string; the threshold; `weight` and `grad_output`. A backward pass (given a
+    `grad_output`) does not warn about shapes, as torch's backward ops do not: its forward did.
     """
     arguments = {"input": input, "target": target}
     if weight is not None:
@@ -192,7 +193,8 @@ def prepare(
     compute_dtype = _compute_dtype(xp, result_dtype)
 
     input_shape, target_shape = _shape(input), _shape(target)
-    if "input" in arrays and "target" in arrays and input_shape != target_shape:
+    operands_are_arrays = "input" in arrays and "target" in arrays
+    if operands_are_arrays and input_shape != target_shape and grad_output is None:
         warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "

@@ -294,7 +294,8 @@ def smooth_l1_loss_backward(
     """Backward pass of `smooth_l1_loss`: the gradients of ``grad_output * loss``.
 
     This is what an autodiff framework calls (``torch.ops.aten.smooth_l1_loss_backward``):
-    vector-Jacobian products for both operands.
+    vector-Jacobian products for both operands. Like torch's backward ops, it does not warn when
+    the operands' shapes differ (the forward pass did).
 
     Parameters
     ----------

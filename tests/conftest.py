@@ -27,6 +27,7 @@ BACKENDS = [
     "array_api_strict",
     "array_api_strict:device1",
     "torch",
+    "torch:cuda",
     "jax.numpy",
     "dask.array",
     "cupy",
@@ -37,6 +38,8 @@ def _import(library: str) -> ModuleType:
     module = pytest.importorskip(library.split(":")[0])
     if library == "cupy" and not module.is_available():
         pytest.skip("CuPy is installed but no CUDA device is usable")
+    if library == "torch:cuda" and not module.cuda.is_available():
+        pytest.skip("torch has no usable CUDA device")
     if library == "jax.numpy":
         import jax
 
@@ -66,6 +69,8 @@ def device(library: str, xp: ModuleType) -> Any:
     """The device to create test arrays on: a non-default one where the backend has it."""
     if library == "array_api_strict:device1":
         return xp.Device("device1")
+    if library == "torch:cuda":
+        return "cuda"
     return None
 
 

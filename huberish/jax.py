@@ -1,0 +1,95 @@
+"""huberish inside JAX autodiff: ``jax.custom_vjp`` losses whose backward is huberish's own.
+
+`smooth_l1_loss` and `huber_loss` take huberish's arguments and work under ``jax.jit``,
+``jax.grad``, ``jax.value_and_grad``, ``jax.vmap`` and reverse-over-reverse differentiation
+(``jax.jacrev(jax.grad(f))``). A ``custom_vjp`` function has no forward-mode rule, so
+``jax.jvp``, ``jax.jacfwd`` and ``jax.hessian`` (forward-over-reverse) raise; for those,
+differentiate the generic function instead (``jax.hessian(huberish.smooth_l1_loss)``), which
+JAX traces through like any ``jax.numpy`` code. NumPy operands are converted to JAX arrays, as
+``jax.numpy`` functions do. The `weight` gets a zero cotangent.
+
+Examples
+--------
+>>> import jax, jax.numpy as jnp
+>>> from huberish import jax as hjax
+>>> x = jnp.asarray([0.0, 0.5, 3.0], dtype=jnp.float32)
+>>> jax.grad(hjax.smooth_l1_loss)(x, jnp.zeros(3, dtype=jnp.float32))
+Array([0.        , 0.16666667, 0.33333334], dtype=float32)
+"""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from . import functional
+from ._reduction import resolve_reduction
+from ._validate import check_beta, check_delta
+
+__all__ = ["huber_loss", "smooth_l1_loss"]
+
+_FORWARD: dict[str, Callable[..., Any]] = {
+    "smooth_l1": functional.smooth_l1_loss,
+    "huber": functional.huber_loss,
+}
+_BACKWARD: dict[str, Callable[..., Any]] = {
+    "smooth_l1": functional.smooth_l1_loss_backward,
+    "huber": functional.huber_loss_backward,
+}
+_THRESHOLD = {"smooth_l1": "beta", "huber": "delta"}
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(3, 4, 5))
+def _loss(input: Any, target: Any, weight: Any, kind: str, threshold: float, reduction: str) -> Any:
+    options = {"reduction": reduction, _THRESHOLD[kind]: threshold, "weight": weight}
+    return _FORWARD[kind](input, target, **options)
+
+
+def _loss_forward(
+    input: Any, target: Any, weight: Any, kind: str, threshold: float, reduction: str
+) -> tuple[Any, tuple[Any, Any, Any]]:
+    return _loss(input, target, weight, kind, threshold, reduction), (input, target, weight)
+
+
+def _loss_backward(
+    kind: str, threshold: float, reduction: str, residuals: tuple[Any, Any, Any], g: Any
+) -> tuple[Any, Any, Any]:
+    input, target, weight = residuals
+    options = {"reduction": reduction, _THRESHOLD[kind]: threshold, "weight": weight}
+    grad_input, grad_target = _BACKWARD[kind](g, input, target, **options)
+    return grad_input, grad_target, None if weight is None else jnp.zeros_like(weight)
+
+
+_loss.defvjp(_loss_forward, _loss_backward)
+
+
+def _as_jax(x: Any) -> Any:
+    """NumPy arrays become JAX arrays (as ``jax.numpy`` functions take them); scalars stay."""
+    return x if x is None or isinstance(x, int | float) else jnp.asarray(x)
+
+
+def smooth_l1_loss(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+    *,
+    weight: Any = None,
+) -> Any:
+    """`huberish.smooth_l1_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    operands = (_as_jax(input), _as_jax(target), _as_jax(weight))
+    return _loss(*operands, "smooth_l1", check_beta(beta), reduction)
+
+
+def huber_loss(
+    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+) -> Any:
+    """`huberish.huber_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
+    reduction = resolve_reduction(reduction=reduction)
+    operands = (_as_jax(input), _as_jax(target), _as_jax(weight))
+    return _loss(*operands, "huber", check_delta(delta), reduction)

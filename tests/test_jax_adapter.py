@@ -1,0 +1,105 @@
+"""`huberish.jax`: custom_vjp losses under jit, grad, vmap and reverse-over-reverse."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+jax.config.update("jax_enable_x64", True)
+jnp = jax.numpy
+
+import huberish as hb  # noqa: E402
+from huberish import jax as hjax  # noqa: E402
+from huberish._reference import reference  # noqa: E402
+
+RNG = np.random.default_rng(1)
+X = RNG.standard_normal((6, 5)) * 2
+Y = RNG.standard_normal((6, 5)) * 2
+YJ = jnp.asarray(Y)  # the generic functions take one library at a time
+LOSSES = {
+    "smooth_l1": (hjax.smooth_l1_loss, hb.smooth_l1_loss, "beta", 1.0),
+    "huber": (hjax.huber_loss, hb.huber_loss, "delta", None),
+}
+
+
+def _scale(kind, threshold):
+    return threshold if kind == "huber" else 1.0
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_jitted_value_and_grad_of_both_operands(kind, reduction):
+    adapted, _, name, _ = LOSSES[kind]
+
+    @jax.jit
+    def objective(x, y):
+        return jnp.sum(adapted(x, y, reduction=reduction, **{name: 0.7}))
+
+    value, (grad_x, grad_y) = jax.value_and_grad(objective, argnums=(0, 1))(X, Y)
+    loss, expected_x, expected_y = reference(
+        X, Y, beta=0.7, scale=_scale(kind, 0.7), reduction=reduction
+    )
+    np.testing.assert_allclose(value, np.sum(loss), rtol=1e-12)
+    np.testing.assert_allclose(grad_x, expected_x, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad_y, expected_y, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+def test_agrees_with_jax_grad_of_the_generic_function(kind):
+    adapted, generic, name, _ = LOSSES[kind]
+    weight = jnp.asarray(RNG.random(5))
+    options = {name: 1.3, "weight": weight}
+    ours = jax.jit(jax.grad(lambda x: adapted(x, Y, **options)))(X)
+    traced = jax.jit(jax.grad(lambda x: generic(x, YJ, **options)))(X)
+    np.testing.assert_allclose(ours, traced, rtol=1e-12, atol=1e-15)
+
+
+def test_broadcast_operands_get_gradients_of_their_shape():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using a target size", UserWarning)
+        grads = jax.grad(hjax.huber_loss, argnums=(0, 1))(X[:1], Y)
+    _, expected_x, expected_y = reference(X[:1], Y, beta=1.0)
+    np.testing.assert_allclose(grads[0], expected_x, rtol=1e-12)
+    np.testing.assert_allclose(grads[1], expected_y, rtol=1e-12)
+
+
+def test_vmap_gives_per_example_losses_and_gradients():
+    per_example = jax.vmap(lambda x, y: hjax.smooth_l1_loss(x, y, beta=0.5))(X, Y)
+    grads = jax.vmap(jax.grad(lambda x, y: hjax.smooth_l1_loss(x, y, beta=0.5)))(X, Y)
+    for row in range(X.shape[0]):
+        loss, grad, _ = reference(X[row], Y[row], beta=0.5)
+        np.testing.assert_allclose(per_example[row], loss, rtol=1e-12)
+        np.testing.assert_allclose(grads[row], grad, rtol=1e-12)
+
+
+def test_reverse_over_reverse_hessian_matches_the_generic_function():
+    x, y = X[0], YJ[0]
+    ours = jax.jacrev(jax.grad(lambda a: hjax.huber_loss(a, y, delta=0.8, reduction="sum")))(x)
+    generic = jax.hessian(lambda a: hb.huber_loss(a, y, delta=0.8, reduction="sum"))(x)
+    np.testing.assert_allclose(ours, generic, atol=1e-15)
+    inside = np.abs(x - y) < 0.8
+    np.testing.assert_allclose(np.diag(ours), inside.astype(float))
+
+
+def test_forward_mode_is_not_available():
+    # custom_vjp defines no JVP: jax.hessian (forward-over-reverse) needs one. Documented.
+    with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
+        jax.hessian(lambda a: hjax.smooth_l1_loss(a, Y[0]))(X[0])
+
+
+def test_weight_gets_a_zero_cotangent_and_mixed_dtypes_promote():
+    weight = jnp.asarray(RNG.random(5))
+    x32 = jnp.asarray(X, dtype=jnp.float32)
+    value, grads = jax.value_and_grad(hjax.smooth_l1_loss, argnums=(0, 1))(x32, Y, weight=weight)
+    assert value.dtype == jnp.float64
+    assert (grads[0].dtype, grads[1].dtype) == (jnp.float32, jnp.float64)
+    grad_weight = jax.grad(lambda w: hjax.smooth_l1_loss(X, Y, weight=w))(weight)
+    np.testing.assert_array_equal(grad_weight, np.zeros(5))
+
+
+def test_arguments_are_validated_before_tracing():
+    with pytest.raises(ValueError, match="`beta` must be a non-negative number"):
+        hjax.smooth_l1_loss(X, Y, beta=-1.0)
+    with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
+        hjax.huber_loss(X, Y, reduction="avg")

@@ -1,0 +1,203 @@
+"""`huberish.torch`: huberish's kernel as a torch autograd node and as nn.Modules."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from helpers import TOLERANCE  # noqa: E402
+
+from huberish import torch as htorch  # noqa: E402
+from huberish._reference import reference  # noqa: E402
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
+REDUCTIONS = ["none", "mean", "sum"]
+SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((1, 4), (3, 1))]
+LOSSES = {
+    "smooth_l1": (htorch.smooth_l1_loss, F.smooth_l1_loss, "beta"),
+    "huber": (htorch.huber_loss, F.huber_loss, "delta"),
+}
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    return request.param
+
+
+def _pair(shapes, dtype=torch.float64, device="cpu", seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x, y = (torch.randn(s, generator=generator, dtype=torch.float64) * 2 for s in shapes)
+    return (t.to(dtype=dtype, device=device).requires_grad_() for t in (x, y))
+
+
+def _quiet(function):
+    """`function` with the broadcast warning silenced (it has tests of its own)."""
+
+    def call(*args):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Using a target size", UserWarning)
+            return function(*args)
+
+    return call
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+def test_gradcheck_and_gradgradcheck(kind, reduction, shapes, device):
+    ours, _, threshold = LOSSES[kind]
+    x, y = _pair(shapes, device=device)
+    weight = torch.rand(shapes[0][-1], dtype=torch.float64, device=device)
+
+    @_quiet
+    def loss(a, b):
+        return ours(a, b, reduction=reduction, **{threshold: 0.7}, weight=weight)
+
+    assert torch.autograd.gradcheck(loss, (x, y))
+    assert torch.autograd.gradgradcheck(loss, (x, y))
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_matches_torch_values_and_both_gradients(kind, reduction, dtype, device):
+    ours, theirs, threshold = LOSSES[kind]
+    options = {"reduction": reduction, threshold: 0.5}
+    results = []
+    for function in (ours, theirs):
+        x, y = _pair(((5, 6), (5, 6)), dtype, device)
+        loss = function(x, y, **options)
+        results.append((loss, *torch.autograd.grad(loss.sum(), (x, y))))
+    for a, b in zip(*results, strict=True):
+        assert a.dtype == b.dtype
+        assert a.device == b.device
+        torch.testing.assert_close(a, b, rtol=TOLERANCE[str(dtype)[6:]], atol=1e-7)
+
+
+def test_gradients_flow_only_where_required():
+    x, y = _pair(((4,), (4,)))
+    y.requires_grad_(False)
+    htorch.smooth_l1_loss(x, y).backward()
+    assert x.grad is not None
+    assert y.grad is None
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+def test_mixed_float32_float64_differentiates(kind, device):
+    # torch's own HuberLoss backward raises here (pytorch#76646).
+    ours, _, threshold = LOSSES[kind]
+    x = torch.tensor([0.25, -2.0, 1.5], device=device, requires_grad=True)
+    y = torch.tensor([0.0, 0.5, -1.0], dtype=torch.float64, device=device, requires_grad=True)
+    loss = ours(x, y, **{threshold: 1.0})
+    loss.backward()
+    assert (loss.dtype, x.grad.dtype, y.grad.dtype) == (torch.float64, torch.float32, torch.float64)
+    # At threshold 1 the two losses coincide.
+    expected = reference(x.detach().cpu().numpy(), y.detach().cpu().numpy(), beta=1.0)
+    np.testing.assert_allclose(loss.item(), expected[0], rtol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), expected[1], rtol=1e-6)
+    np.testing.assert_allclose(y.grad.cpu().numpy(), expected[2], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "rtol"), [(torch.float16, 2e-3), (torch.bfloat16, 1e-2), (torch.float32, 2e-6)]
+)
+@pytest.mark.parametrize("kind", LOSSES)
+def test_low_precision_forward_and_backward(kind, dtype, rtol, device):
+    ours, _, threshold = LOSSES[kind]
+    x, y = _pair(((64,), (64,)), dtype, device)
+    loss = ours(x, y, **{threshold: 0.5})
+    loss.backward()
+    assert (loss.dtype, x.grad.dtype, y.grad.dtype) == (dtype, dtype, dtype)
+    xs, ys = (t.detach().double().cpu().numpy() for t in (x, y))
+    scale = 0.5 if kind == "huber" else 1.0
+    expected_loss, expected_grad, _ = reference(xs, ys, beta=0.5, scale=scale)
+    np.testing.assert_allclose(loss.double().item(), expected_loss, rtol=rtol)
+    np.testing.assert_allclose(
+        x.grad.double().cpu().numpy(),
+        expected_grad,
+        rtol=rtol,
+        atol=rtol * np.abs(expected_grad).max(),
+    )
+
+
+def test_python_scalar_target():
+    x = torch.tensor([0.0, 0.5, 3.0], requires_grad=True)
+    loss = htorch.huber_loss(x, 1.0, reduction="sum")
+    loss.backward()
+    expected_loss, expected_grad, _ = reference(x.detach().numpy(), 1.0, beta=1.0, reduction="sum")
+    np.testing.assert_allclose(loss.item(), expected_loss)
+    np.testing.assert_allclose(x.grad.numpy(), expected_grad)
+
+
+def test_broadcast_warning_points_at_the_caller_and_is_raised_once():
+    x, y = _pair(((3, 4), (4,)))
+    with pytest.warns(UserWarning, match="Using a target size") as record:
+        htorch.smooth_l1_loss(x, y).backward()
+    assert len(record) == 1
+    assert record[0].filename == __file__
+
+
+def test_modules_validate_at_construction_and_hold_weight():
+    with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
+        htorch.SmoothL1Loss(reduction="avg")
+    with pytest.raises(ValueError, match="`delta` must be a positive number"):
+        htorch.HuberLoss(delta=0.0)
+    with pytest.warns(UserWarning, match="please use reduction='sum'"):
+        crit = htorch.SmoothL1Loss(size_average=False, beta=0.5)
+    assert repr(crit) == "SmoothL1Loss(reduction='sum', beta=0.5)"
+    weight = torch.tensor([1.0, 0.0, 2.0])
+    huber = htorch.HuberLoss(delta=2.0, weight=weight).to(torch.float64)
+    assert huber.weight.dtype == torch.float64
+    assert repr(huber) == "HuberLoss(reduction='mean', delta=2.0)"
+    x = torch.tensor([1.0, 5.0, -3.0], dtype=torch.float64, requires_grad=True)
+    huber(x, torch.zeros(3, dtype=torch.float64)).backward()
+    expected = reference(x.detach().numpy(), 0.0, beta=2.0, scale=2.0, weight=weight.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), expected[1])
+
+
+def test_training_loop_reaches_torchs_loss():
+    """A small regression model trained with huberish's loss ends where torch's does."""
+
+    def train(criterion):
+        torch.manual_seed(0)
+        features = torch.randn(256, 5)
+        targets = features @ torch.randn(5, 1) + 0.1 * torch.randn(256, 1)
+        targets[::17] += 8.0  # outliers: the linear regime matters
+        model = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        for _ in range(200):
+            optimizer.zero_grad()
+            loss = criterion(model(features), targets)
+            loss.backward()
+            optimizer.step()
+        return loss.item()
+
+    ours = train(htorch.SmoothL1Loss(beta=0.5))
+    theirs = train(torch.nn.SmoothL1Loss(beta=0.5))
+    assert ours < 0.6  # it trained: the initial loss is above 1
+    assert abs(ours - theirs) <= 1e-5 * theirs
+
+
+# Both warnings come from torch's Dynamo itself: it looks through array-api-compat's
+# lru_cache'd helpers, and it instantiates autograd.Function classes internally.
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+@pytest.mark.filterwarnings("ignore:<class 'torch.autograd.function.Function'> should not be")
+def test_torch_compile_traces_without_graph_breaks():
+    x, y = _pair(((8, 3), (8, 3)), torch.float32)
+
+    def loss(a, b):
+        return htorch.huber_loss(a, b, delta=0.5) + htorch.smooth_l1_loss(a, b, beta=0.0)
+
+    compiled = torch.compile(loss, backend="aot_eager", fullgraph=True)
+    value = compiled(x, y)
+    grads = torch.autograd.grad(value, (x, y))
+    expected_value = loss(x, y)
+    expected_grads = torch.autograd.grad(expected_value, (x, y))
+    torch.testing.assert_close(value, expected_value)
+    for got, want in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(got, want)
