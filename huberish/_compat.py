@@ -1,5 +1,6 @@
 """The single import point for array-api-compat helpers (and huberish's type aliases)."""
 
+from functools import cache
 from typing import Any, TypeAlias
 
 from array_api_compat import (
@@ -7,11 +8,11 @@ from array_api_compat import (
     device,
     is_array_api_obj,
     is_array_api_strict_namespace,
+    is_cupy_namespace,
     is_dask_namespace,
     is_jax_namespace,
     is_numpy_namespace,
     is_torch_namespace,
-    is_writeable_array,
 )
 
 __all__ = [
@@ -25,10 +26,20 @@ __all__ = [
     "is_jax_namespace",
     "is_numpy_namespace",
     "is_torch_namespace",
-    "is_writeable_array",
+    "updates_in_place",
 ]
 
 Array: TypeAlias = Any
 """Any array-API array (NumPy, CuPy, torch, JAX, Dask, array-api-strict)."""
 Namespace: TypeAlias = Any
 """An array-API namespace, as returned by `array_api_compat.array_namespace`."""
+
+
+@cache
+def updates_in_place(xp: Namespace) -> bool:
+    """Whether the kernel may update its own temporaries in place in namespace `xp`.
+
+    NumPy and CuPy only: JAX and Dask arrays are immutable (in-place operators rebind), and torch
+    autograd forbids modifying tensors it saved for the backward pass.
+    """
+    return bool(is_numpy_namespace(xp) or is_cupy_namespace(xp))

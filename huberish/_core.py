@@ -1,9 +1,9 @@
 """The generic kernel: smooth-L1 loss and gradient from standard array operations only."""
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
-from ._compat import Array, Namespace
+from ._compat import Array, Namespace, updates_in_place
 from ._validate import Request
 
 __all__ = ["Gradient", "element_terms", "evaluate"]
@@ -16,23 +16,23 @@ def element_terms(
 ) -> tuple[Array | None, Array | None]:
     """Per-element loss and gradient of ``scale * smooth_l1(d, beta)``, ``d = input - target``.
 
-    Smooth L1 is ``scale = 1``; Huber with `delta` is ``beta = scale = delta``. With ``a = |d|``,
-    ``q = min(a, beta)`` and ``c = scale / beta``::
+    Smooth L1 is ``scale = 1``; Huber with `delta` is ``beta = scale = delta``. With
+    ``r = clip(d, -beta, beta)``::
 
-        loss = 0.5 * q * q * c          where a < beta
-               scale * (a - 0.5 * beta) elsewhere
-        grad = clip(d, -beta, beta) * c
+        grad = r / beta * scale
+        loss = grad * (d - r / 2)      # 0.5 * d**2 / beta inside, |d| - beta / 2 outside
 
-    ``q * c <= scale``, so the quadratic side cannot overflow before the result does (torch's
-    ``0.5 * a * a / beta`` overflows for ``a > 1.8e19`` in float32). For Huber (``c == 1``) both
-    sides are torch's formulas to the bit; smooth L1's gradient divides by beta so that it is
-    exactly +-1 outside. ``beta == 0`` is exact L1, ``beta == inf`` the limit of the formula.
-    NaN gives NaN for every beta; an infinite residual gives loss inf and gradient +-scale.
+    ``|r / beta| <= 1``, so nothing overflows or underflows before the result does (torch's
+    ``0.5 * d * d / beta`` overflows for ``|d| > 1.8e19`` in float32). Huber's loss is torch's
+    formula to the bit, and smooth L1's gradient is exactly +-1 outside. `d` is a temporary the
+    caller owns: on NumPy and CuPy it is overwritten, to save memory and passes.
+    ``beta == 0`` is exact L1, ``beta == inf`` the limit (0 for finite residuals). NaN gives NaN
+    for every beta; an infinite residual gives loss inf and gradient +-scale.
     """
-    a = xp.abs(d)
     if beta == 0.0:
-        return (a if loss else None), (xp.sign(d) if grad else None)
+        return (xp.abs(d) if loss else None), (xp.sign(d) if grad else None)
     if math.isinf(beta):
+        a = xp.abs(d)
         if scale == beta:  # Huber with delta = inf is 0.5 * d**2 everywhere.
             return (0.5 * a * a if loss else None), (d if grad else None)
         inside, zero = a < beta, xp.zeros_like(a)
@@ -40,18 +40,20 @@ def element_terms(
             xp.where(inside, zero, a) if loss else None,
             xp.where(inside, zero, xp.sign(d)) if grad else None,
         )
-    element_loss = element_grad = None
-    if loss:
-        q = xp.clip(a, max=beta)
-        # (q * c) first: XLA folds 0.5 * q * (q * c) into (q * q) * (0.5 * c), which overflows.
-        quadratic = q * q * 0.5 if scale == beta else (q * (scale / beta)) * q * 0.5
-        linear = a - 0.5 * beta if scale == 1.0 else scale * (a - 0.5 * beta)
-        element_loss = xp.where(a < beta, quadratic, linear)
-    if grad:
-        element_grad = xp.clip(d, min=-beta, max=beta)
-        if scale != beta:
-            element_grad = element_grad / (beta / scale)
-    return element_loss, element_grad
+    r = xp.clip(d, min=-beta, max=beta)
+    # r / beta as (r / 2) / (beta / 2): exact, and r / 2 is needed for the loss anyway.
+    divisor = 0.5 if scale == beta else 0.5 * beta / scale
+    if not loss:
+        return None, r if scale == beta else r / (beta / scale)
+    if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
+        r *= 0.5
+        d -= r
+        r /= divisor
+        d *= r
+        return d, r
+    half = r * 0.5
+    slope = half / divisor
+    return slope * (d - half), slope
 
 
 def evaluate(
@@ -80,7 +82,7 @@ def evaluate(
     if element_loss is not None:
         if weight is not None:
             element_loss = element_loss * weight
-        reduced = xp.astype(_reduce(element_loss, request), request.result_dtype, copy=False)
+        reduced = _cast(xp, _reduce(element_loss, request), request.result_dtype)
     if grad is None:
         return reduced, []
 
@@ -98,8 +100,12 @@ def evaluate(
             else (request.target_shape, request.target_grad_dtype)
         )
         g = _sum_to_shape(xp, grad, shape)
-        grads.append(xp.astype(g if operand == "input" else -g, dtype, copy=False))
+        grads.append(_cast(xp, g if operand == "input" else -g, dtype))
     return reduced, grads
+
+
+def _cast(xp: Namespace, x: Array, dtype: Any) -> Array:
+    return x if x.dtype == dtype else xp.astype(x, dtype, copy=False)
 
 
 def _reduce(element_loss: Array, request: Request) -> Array:

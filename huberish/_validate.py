@@ -5,7 +5,16 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._compat import Array, Namespace, array_namespace, device, is_array_api_obj
+import numpy as np
+
+from ._compat import (
+    Array,
+    Namespace,
+    array_namespace,
+    device,
+    is_array_api_obj,
+    is_numpy_namespace,
+)
 from ._reduction import Reduction, resolve_reduction
 from ._warn import warn
 
@@ -14,7 +23,7 @@ __all__ = ["Kind", "Request", "broadcast_shapes", "check_beta", "check_delta", "
 Kind = Literal["smooth_l1", "huber"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds
 class Request:
     """A validated call: operands cast to the computation dtype, and everything the kernel needs.
 
@@ -75,6 +84,8 @@ def _as_float(name: str, value: Any) -> float:
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
     """The broadcast shape of `shapes`, or None if they do not broadcast together."""
+    if len(set(shapes)) == 1:
+        return shapes[0]
     ndim = max(map(len, shapes))
     result = []
     for sizes in zip(*[(1,) * (ndim - len(s)) + tuple(s) for s in shapes], strict=True):
@@ -83,6 +94,12 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
             return None
         result.append(distinct.pop() if distinct else 1)
     return tuple(result)
+
+
+# NumPy >= 2.1's own namespace implements every function the kernel uses (isdtype, astype,
+# clip with keywords, __array_namespace_info__), without the compat layer's Python wrappers
+# (its clip costs more than the whole kernel on small arrays).
+_NUMPY = np if tuple(map(int, np.__version__.split(".")[:2])) >= (2, 1) else None
 
 
 def _is_python_scalar(x: object) -> bool:
@@ -104,14 +121,17 @@ def _namespace(arguments: dict[str, Any], xp: Namespace | None) -> Namespace:
         raise TypeError(msg)
     if xp is not None:
         return xp
+    if _NUMPY is not None and all(type(x) is np.ndarray for x in arrays.values()):
+        return _NUMPY
     try:
-        return array_namespace(*arrays.values())
+        namespace = array_namespace(*arrays.values())
     except TypeError:
         libraries = ", ".join(
             f"`{name}` from {type(x).__module__.split('.')[0]}" for name, x in arrays.items()
         )
         msg = f"All array arguments must come from the same array library; got {libraries}."
         raise TypeError(msg) from None
+    return _NUMPY if _NUMPY is not None and is_numpy_namespace(namespace) else namespace
 
 
 def _check_devices(arrays: dict[str, Array]) -> None:
@@ -123,11 +143,28 @@ def _check_devices(arrays: dict[str, Array]) -> None:
             raise ValueError(msg)
 
 
+_KINDS: dict[tuple[str, Any], str] = {}
+
+
+def _kind(xp: Namespace, dtype: Any) -> str:
+    """'real floating', 'half' (16-bit floating), 'integral' or 'other', memoised per dtype."""
+    key = (xp.__name__, dtype)  # by name: torch.compile cannot hash modules
+    kind = _KINDS.get(key)
+    if kind is None:
+        if xp.isdtype(dtype, "real floating"):
+            kind = "half" if xp.finfo(dtype).bits < 32 else "real floating"
+        else:
+            kind = "integral" if xp.isdtype(dtype, "integral") else "other"
+        _KINDS[key] = kind
+    return kind
+
+
 def _float_dtype(xp: Namespace, name: str, x: Array) -> Any:
     """The floating dtype that `x` takes part in the computation with."""
-    if xp.isdtype(x.dtype, "real floating"):
+    kind = _kind(xp, x.dtype)
+    if kind in ("real floating", "half"):
         return x.dtype
-    if xp.isdtype(x.dtype, "integral"):
+    if kind == "integral":
         return xp.__array_namespace_info__().default_dtypes(device=device(x))["real floating"]
     msg = f"`{name}` must have an integer or real floating dtype; got {x.dtype}."
     raise TypeError(msg)
@@ -135,7 +172,7 @@ def _float_dtype(xp: Namespace, name: str, x: Array) -> Any:
 
 def _compute_dtype(xp: Namespace, dtype: Any) -> Any:
     # Half precision is computed in float32: float16 overflows at 0.5*|d|**2 for |d| > 362.
-    return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+    return xp.float32 if _kind(xp, dtype) == "half" else dtype
 
 
 def _effective_beta(xp: Namespace, beta: float, dtype: Any) -> float:
@@ -185,12 +222,18 @@ def prepare(
         arguments["grad_output"] = grad_output
     xp = _namespace(arguments, xp)
     arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
-    _check_devices(arrays)
+    if xp is not _NUMPY:  # NumPy has one device
+        _check_devices(arrays)
     dtypes = {name: _float_dtype(xp, name, x) for name, x in arrays.items()}
 
     operands = [dtypes[name] for name in ("input", "target") if name in dtypes]
     result_dtype = xp.result_type(*operands)
     compute_dtype = _compute_dtype(xp, result_dtype)
+
+    def cast(x: Array | float) -> Array | float:
+        if _is_python_scalar(x) or x.dtype == compute_dtype:
+            return x
+        return xp.astype(x, compute_dtype, copy=False)
 
     input_shape, target_shape = _shape(input), _shape(target)
     operands_are_arrays = "input" in arrays and "target" in arrays
@@ -214,14 +257,10 @@ def prepare(
         beta = scale = check_delta(threshold)
     if weight is not None:
         _check_fits("weight", weight, shape, "the loss")
-        weight = xp.astype(weight, compute_dtype, copy=False)
+        weight = cast(weight)
     if grad_output is not None:
         _check_fits("grad_output", grad_output, shape if reduction == "none" else (), "the loss")
-        if "grad_output" in arrays:
-            grad_output = xp.astype(grad_output, compute_dtype, copy=False)
-
-    def cast(x: Array | float) -> Array | float:
-        return x if _is_python_scalar(x) else xp.astype(x, compute_dtype, copy=False)
+        grad_output = cast(grad_output)
 
     request = Request(
         xp=xp,

@@ -201,3 +201,17 @@ def test_torch_compile_traces_without_graph_breaks():
     torch.testing.assert_close(value, expected_value)
     for got, want in zip(grads, expected_grads, strict=True):
         torch.testing.assert_close(got, want)
+
+
+def test_torch_autograd_traces_through_the_generic_functions():
+    """Without the adapter, torch autograd differentiates the generic kernel's operations."""
+    import huberish as hb
+
+    ours, theirs = [], []
+    for function in (hb.smooth_l1_loss, F.smooth_l1_loss):
+        x, y = _pair(((6, 4), (6, 4)))
+        loss = function(x, y, beta=0.5)
+        ours_or_theirs = ours if function is hb.smooth_l1_loss else theirs
+        ours_or_theirs.append((loss, *torch.autograd.grad(loss, (x, y))))
+    for a, b in zip(ours[0], theirs[0], strict=True):
+        torch.testing.assert_close(a, b)
