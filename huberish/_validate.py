@@ -99,7 +99,7 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
 # NumPy >= 2.1's own namespace implements every function the kernel uses (isdtype, astype,
 # clip with keywords, __array_namespace_info__), without the compat layer's Python wrappers
 # (its clip costs more than the whole kernel on small arrays).
-_NUMPY = np if tuple(map(int, np.__version__.split(".")[:2])) >= (2, 1) else None
+_NUMPY: Namespace | None = np if tuple(map(int, np.__version__.split(".")[:2])) >= (2, 1) else None
 
 
 def _is_python_scalar(x: object) -> bool:
@@ -220,20 +220,20 @@ def prepare(
         arguments["weight"] = weight
     if grad_output is not None:
         arguments["grad_output"] = grad_output
-    xp = _namespace(arguments, xp)
+    namespace = _namespace(arguments, xp)
     arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
-    if xp is not _NUMPY:  # NumPy has one device
+    if namespace is not _NUMPY:  # NumPy has one device
         _check_devices(arrays)
-    dtypes = {name: _float_dtype(xp, name, x) for name, x in arrays.items()}
+    dtypes = {name: _float_dtype(namespace, name, x) for name, x in arrays.items()}
 
     operands = [dtypes[name] for name in ("input", "target") if name in dtypes]
-    result_dtype = xp.result_type(*operands)
-    compute_dtype = _compute_dtype(xp, result_dtype)
+    result_dtype = namespace.result_type(*operands)
+    compute_dtype = _compute_dtype(namespace, result_dtype)
 
-    def cast(x: Array | float) -> Array | float:
+    def cast(x: Array) -> Array:  # (or a Python scalar)
         if _is_python_scalar(x) or x.dtype == compute_dtype:
             return x
-        return xp.astype(x, compute_dtype, copy=False)
+        return namespace.astype(x, compute_dtype, copy=False)
 
     input_shape, target_shape = _shape(input), _shape(target)
     operands_are_arrays = "input" in arrays and "target" in arrays
@@ -263,7 +263,7 @@ def prepare(
         grad_output = cast(grad_output)
 
     request = Request(
-        xp=xp,
+        xp=namespace,
         input=cast(input),
         target=cast(target),
         weight=weight,
@@ -275,7 +275,7 @@ def prepare(
         result_dtype=result_dtype,
         compute_dtype=compute_dtype,
         reduction=reduction,
-        beta=_effective_beta(xp, beta, compute_dtype),
+        beta=_effective_beta(namespace, beta, compute_dtype),
         scale=scale,
     )
     return request, grad_output
