@@ -32,8 +32,8 @@ class Request:
     """
 
     xp: Namespace
-    input: Array | float
-    target: Array | float
+    input: Array  # or a Python scalar
+    target: Array  # or a Python scalar
     weight: Array | None
     shape: tuple[int, ...]
     input_shape: tuple[int, ...]

@@ -4,6 +4,7 @@ Every function validates its arguments (`huberish._validate.prepare`), then call
 kernel (`huberish._core.evaluate`). Huber is ``delta * smooth_l1(beta=delta)``.
 """
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ._compat import Array, Namespace
@@ -373,3 +374,16 @@ def huber_loss_backward(
     """
     request, grad_output = _huber(input, target, reduction, delta, weight, xp, grad_output)
     return _backward(request, grad_output)
+
+
+class _Loss(NamedTuple):
+    forward: Callable[..., Array]
+    backward: Callable[..., tuple[Array, Array]]
+    threshold: str
+
+
+LOSSES = {
+    "smooth_l1": _Loss(smooth_l1_loss, smooth_l1_loss_backward, "beta"),
+    "huber": _Loss(huber_loss, huber_loss_backward, "delta"),
+}
+"""For the framework adapters: each loss's forward and backward functions and threshold name."""

@@ -17,7 +17,6 @@ Examples
 Array([0.        , 0.16666667, 0.33333334], dtype=float32)
 """
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -30,21 +29,15 @@ from ._validate import check_beta, check_delta
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
-_FORWARD: dict[str, Callable[..., Any]] = {
-    "smooth_l1": functional.smooth_l1_loss,
-    "huber": functional.huber_loss,
-}
-_BACKWARD: dict[str, Callable[..., Any]] = {
-    "smooth_l1": functional.smooth_l1_loss_backward,
-    "huber": functional.huber_loss_backward,
-}
-_THRESHOLD = {"smooth_l1": "beta", "huber": "delta"}
-
 
 @partial(jax.custom_vjp, nondiff_argnums=(3, 4, 5))
 def _loss(input: Any, target: Any, weight: Any, kind: str, threshold: float, reduction: str) -> Any:
-    options = {"reduction": reduction, _THRESHOLD[kind]: threshold, "weight": weight}
-    return _FORWARD[kind](input, target, **options)
+    options = {
+        "reduction": reduction,
+        functional.LOSSES[kind].threshold: threshold,
+        "weight": weight,
+    }
+    return functional.LOSSES[kind].forward(input, target, **options)
 
 
 def _loss_forward(
@@ -57,8 +50,12 @@ def _loss_backward(
     kind: str, threshold: float, reduction: str, residuals: tuple[Any, Any, Any], g: Any
 ) -> tuple[Any, Any, Any]:
     input, target, weight = residuals
-    options = {"reduction": reduction, _THRESHOLD[kind]: threshold, "weight": weight}
-    grad_input, grad_target = _BACKWARD[kind](g, input, target, **options)
+    options = {
+        "reduction": reduction,
+        functional.LOSSES[kind].threshold: threshold,
+        "weight": weight,
+    }
+    grad_input, grad_target = functional.LOSSES[kind].backward(g, input, target, **options)
     return grad_input, grad_target, None if weight is None else jnp.zeros_like(weight)
 
 

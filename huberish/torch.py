@@ -17,7 +17,6 @@ Examples
 tensor([0.0000, 0.1667, 0.3333])
 """
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -28,16 +27,6 @@ from ._validate import check_beta, check_delta
 
 __all__ = ["HuberLoss", "SmoothL1Loss", "huber_loss", "smooth_l1_loss"]
 
-_FORWARD: dict[str, Callable[..., Any]] = {
-    "smooth_l1": functional.smooth_l1_loss,
-    "huber": functional.huber_loss,
-}
-_BACKWARD: dict[str, Callable[..., Any]] = {
-    "smooth_l1": functional.smooth_l1_loss_backward,
-    "huber": functional.huber_loss_backward,
-}
-_THRESHOLD = {"smooth_l1": "beta", "huber": "delta"}
-
 
 class _Loss(torch.autograd.Function):
     """The loss as one autograd node: forward and backward both run huberish's kernel."""
@@ -46,8 +35,12 @@ class _Loss(torch.autograd.Function):
     def forward(
         input: Any, target: Any, weight: Any, kind: str, threshold: float, reduction: str
     ) -> torch.Tensor:
-        options = {"reduction": reduction, _THRESHOLD[kind]: threshold, "weight": weight}
-        return _FORWARD[kind](input, target, **options)  # type: ignore[no-any-return]
+        options = {
+            "reduction": reduction,
+            functional.LOSSES[kind].threshold: threshold,
+            "weight": weight,
+        }
+        return functional.LOSSES[kind].forward(input, target, **options)  # type: ignore[no-any-return]
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -55,7 +48,7 @@ class _Loss(torch.autograd.Function):
         tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
         ctx.save_for_backward(*tensors)
         ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in (input, target)]
-        ctx.options = {"reduction": reduction, _THRESHOLD[kind]: threshold}
+        ctx.options = {"reduction": reduction, functional.LOSSES[kind].threshold: threshold}
         ctx.kind = kind
 
     @staticmethod
@@ -63,7 +56,7 @@ class _Loss(torch.autograd.Function):
         input, target, weight = ctx.saved_tensors
         input = ctx.scalars[0] if input is None else input
         target = ctx.scalars[1] if target is None else target
-        grad_input, grad_target = _BACKWARD[ctx.kind](
+        grad_input, grad_target = functional.LOSSES[ctx.kind].backward(
             grad_output, input, target, weight=weight, **ctx.options
         )
         wanted = ctx.needs_input_grad

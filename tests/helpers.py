@@ -1,4 +1,9 @@
-"""Assertions and conversions shared by the test modules."""
+"""Assertions and conversions shared by the test modules, and the lazy-backend tags.
+
+Every public function (and class method) is tagged for `array_api_extra.testing`: a test module
+that sets ``lazy_xp_modules = [huberish]`` runs them under ``jax.jit`` on JAX and fails on any
+Dask graph computation.
+"""
 
 import importlib
 from types import ModuleType
@@ -6,6 +11,17 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
+from array_api_extra.testing import lazy_xp_function
+
+import huberish as hb
+
+for _name in hb.__all__:
+    _function = getattr(hb, _name)
+    if callable(_function) and not isinstance(_function, type) and _name != "resolve_reduction":
+        lazy_xp_function(_function)
+for _method in ("forward", "loss_and_grad", "backward"):
+    lazy_xp_function((hb.SmoothL1Loss, _method))
+    lazy_xp_function((hb.HuberLoss, _method))
 
 
 def to_numpy(x: Any) -> np.ndarray:
