@@ -19,6 +19,7 @@ __all__ = [
     "Array",
     "Namespace",
     "array_namespace",
+    "clip",
     "device",
     "is_array_api_obj",
     "is_array_api_strict_namespace",
@@ -43,3 +44,15 @@ def updates_in_place(xp: Namespace) -> bool:
     autograd forbids modifying tensors it saved for the backward pass.
     """
     return bool(is_numpy_namespace(xp) or is_cupy_namespace(xp))
+
+
+def clip(xp: Namespace, x: Array, low: float, high: float) -> Array:
+    """``xp.clip(x, min=low, max=high)`` with Python-scalar bounds.
+
+    On Dask, ``maximum`` then ``minimum``: array-api-compat's Dask ``clip`` broadcasts scalar
+    bounds to full-size Dask arrays, which stops the graph from streaming (measured: 6.8 GB peak
+    instead of 0.35 GB for two 1.6 GB float32 operands).
+    """
+    if is_dask_namespace(xp):
+        return xp.minimum(xp.maximum(x, low), high)
+    return xp.clip(x, min=low, max=high)

@@ -4,7 +4,7 @@ import math
 from typing import Any, Literal
 
 from . import _blocks as blocks
-from ._compat import Array, Namespace, is_numpy_namespace, updates_in_place
+from ._compat import Array, Namespace, clip, is_numpy_namespace, updates_in_place
 from ._validate import Request
 
 __all__ = ["Gradient", "element_terms", "evaluate", "weighted_terms"]
@@ -46,7 +46,7 @@ def element_terms(
             element_loss = None if element_loss is None else element_loss * factor
             element_grad = None if element_grad is None else element_grad * factor
         return element_loss, element_grad
-    r = xp.clip(d, min=-beta, max=beta)
+    r = clip(xp, d, -beta, beta)
     # The gradient as (r / 2) / divisor: the halving is exact, and r / 2 serves the loss too.
     divisor = 0.5 * (beta / scale) * count
     if not loss:

@@ -483,3 +483,14 @@ def test_valid_input_never_warns(xp, asarray):
         for reduction in ("none", "mean", "sum"):
             hb.smooth_l1_loss_and_grad(asarray(X), asarray(Y), reduction=reduction, beta=0.0)
             hb.huber_loss_backward(asarray(np.ones(X.shape)), asarray(X), asarray(Y), "none")
+
+
+def test_dask_graph_streams_chunk_by_chunk():
+    """No full-size intermediate: each chunk's loss depends on that chunk of the operands only."""
+    da = pytest.importorskip("dask.array")
+    x = da.ones(40, chunks=10)
+    loss, grad = hb.smooth_l1_loss_and_grad(x, da.zeros(40, chunks=10), beta=0.5)
+    for result in (loss, grad):
+        layers = result.__dask_graph__().layers
+        assert not [name for name in layers if name.startswith("broadcast_to")]
+    assert grad.chunks == x.chunks
