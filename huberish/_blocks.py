@@ -28,7 +28,7 @@ MIN_SIZE = 1 << 17
 """Elements below which the whole-array kernel is as fast."""
 _MIN_SIZE_PER_THREAD = 1 << 20
 
-Terms = Callable[..., tuple[Array | None, Array | None]]
+TermsFunction = Callable[..., Any]
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
@@ -42,9 +42,10 @@ def threads() -> int:
 
 
 def evaluate(
-    request: Request, grad_output: Any, loss: bool, grad: bool, terms: Terms
-) -> tuple[Array | None, Array | None]:
-    """`terms` over blocks: (partial loss sums, or the element losses for 'none'; gradient).
+    request: Request, grad_output: Any, loss: bool, grad: bool, terms: TermsFunction
+) -> tuple[Array | None, Array | None, None]:
+    """`terms` over blocks: the partial loss sums (or, for 'none', the element losses), the
+    gradient, and no Hessian.
 
     `request` has same-shape NumPy operands of one dtype (`huberish._core` checks). Tasks are
     fixed runs of `TASK` blocks, each summing its losses into one accumulator, so the partial
@@ -65,7 +66,7 @@ def evaluate(
         for lo in range(start, min(start + span, n), block):
             hi = min(lo + block, n)
             weight = None if w is None else w[lo:hi]
-            terms_loss, terms_grad = terms(
+            terms_loss, terms_grad, _ = terms(
                 x[lo:hi] - y[lo:hi], request, weight, grad_output, loss, grad
             )
             if terms_grad is not None:
@@ -84,8 +85,8 @@ def evaluate(
     partial = list(map(task, starts)) if workers == 1 else list(_pool().map(task, starts))
     gradient = None if gradient is None else xp.reshape(gradient, shape)
     if loss and not keep_elements:
-        return xp.stack(partial), gradient
-    return (None if element_loss is None else xp.reshape(element_loss, shape)), gradient
+        return xp.stack(partial), gradient, None
+    return (None if element_loss is None else xp.reshape(element_loss, shape)), gradient, None
 
 
 def _pool() -> ThreadPoolExecutor:

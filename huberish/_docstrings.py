@@ -40,6 +40,15 @@ weight : array, optional
 grad_output : array or Python float
         Gradient with respect to the loss: of the broadcast shape for ``reduction='none'``,
         a 0-d array or a scalar otherwise.""",
+    "pseudo_delta": """\
+delta : float, optional
+        Scale of the transition from quadratic to linear, ``> 0``.""",
+    "axis": """\
+axis : int or tuple of ints, optional
+        Axes of the broadcast shape that ``'mean'`` and ``'sum'`` reduce (a loss per sample,
+        say); all of them by default. Not allowed with ``'none'``.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1.""",
     "xp": """\
 xp : array namespace, optional
         The namespace of the arrays; found from them when omitted.""",

@@ -21,16 +21,21 @@ def reference(
     reduction: str = "mean",
     weight: npt.ArrayLike | None = None,
     grad_output: npt.ArrayLike = 1.0,
+    pseudo_huber: bool = False,
 ) -> tuple[Float64Array, Float64Array, Float64Array]:
     """Loss and gradients ``(loss, grad_input, grad_target)`` of ``scale * smooth_l1(beta)``.
 
-    For finite inputs only. Huber with `delta` is ``beta=delta, scale=delta``.
+    For finite inputs only. Huber with `delta` is ``beta=delta, scale=delta``. With
+    `pseudo_huber`, the textbook ``beta**2 * (sqrt(1 + (d / beta)**2) - 1)`` instead.
     """
     x = np.asarray(input, dtype=np.float64)
     y = np.asarray(target, dtype=np.float64)
     d = np.subtract(*np.broadcast_arrays(x, y))
     a = np.abs(d)
-    if beta == 0:
+    if pseudo_huber:
+        root = np.sqrt(1 + (d / beta) ** 2)
+        loss, grad = beta**2 * (root - 1), d / root
+    elif beta == 0:
         loss, grad = a, np.sign(d)
     else:
         loss = np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)

@@ -49,6 +49,12 @@ CHECKS = [
         {"delta": 1.5, "reduction": "none"},
         {"beta": 1.5, "scale": 1.5, "reduction": "none"},
     ),
+    Check(
+        F.pseudo_huber_loss,
+        F.pseudo_huber_loss_backward,
+        {"delta": 0.7, "reduction": "sum"},
+        {"beta": 0.7, "reduction": "sum", "pseudo_huber": True},
+    ),
 ]
 
 
@@ -182,14 +188,17 @@ def _version(library: str) -> str:
         return "-"
 
 
-def _torch_answers(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, ...]] | None:
+def _torch_answers(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, ...] | None] | None:
     """torch's float64 loss and gradients for each check, or None without torch."""
     torch = _optional("torch")
     if torch is None:
         return None
     tF = torch.nn.functional
-    answers = []
+    answers: list[tuple[np.ndarray, ...] | None] = []
     for check in CHECKS:
+        if not hasattr(tF, check.loss.__name__):  # torch has no pseudo-Huber
+            answers.append(None)
+            continue
         xt = torch.tensor(x, requires_grad=True)
         yt = torch.tensor(y, requires_grad=True)
         loss = getattr(tF, check.loss.__name__)(xt, yt, **check.options)
@@ -225,7 +234,7 @@ def _check_one(
     x: np.ndarray,
     y: np.ndarray,
     dtype: str,
-    torch_answers: list[tuple[np.ndarray, ...]] | None,
+    torch_answers: list[tuple[np.ndarray, ...] | None] | None,
 ) -> None:
     # Round the inputs to the dtype first, so the reference sees the same numbers.
     xr, yr = x.astype(dtype), y.astype(dtype)
@@ -236,10 +245,10 @@ def _check_one(
         loss, gx, gy = runner(check, convert(xr, dtype), convert(yr, dtype))
         loss_errors.append(_relative_error(loss, ref[i][0]))
         grad_errors += [_relative_error(gx, ref[i][1]), _relative_error(gy, ref[i][2])]
-        if torch_answers is not None:
+        theirs = None if torch_answers is None else torch_answers[i]
+        if theirs is not None:
             torch_errors += [
-                _relative_error(ours, theirs)
-                for ours, theirs in zip((loss, gx, gy), torch_answers[i], strict=True)
+                _relative_error(a, b) for a, b in zip((loss, gx, gy), theirs, strict=True)
             ]
     row.loss_error, row.grad_error = max(loss_errors), max(grad_errors)
     tolerance = TOLERANCE[dtype]

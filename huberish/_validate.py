@@ -18,20 +18,32 @@ from ._compat import (
 from ._reduction import Reduction, resolve_reduction
 from ._warn import warn
 
-__all__ = ["Kind", "Request", "broadcast_shapes", "check_beta", "check_delta", "prepare"]
+__all__ = [
+    "Kind",
+    "Request",
+    "broadcast_shapes",
+    "check_axis",
+    "check_beta",
+    "check_delta",
+    "dtype_kind",
+    "prepare",
+]
 
-Kind = Literal["smooth_l1", "huber"]
+Kind = Literal["smooth_l1", "huber", "pseudo_huber"]
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds
 class Request:
     """A validated call: operands cast to the computation dtype, and everything the kernel needs.
 
-    The kernel computes the smooth-L1 element loss with threshold `beta` and multiplies it by
-    `scale` (1 for smooth L1, ``delta`` for Huber, since ``huber = delta * smooth_l1(beta=delta)``).
+    For smooth L1 and Huber the kernel computes ``scale * smooth_l1(beta)`` (``scale`` is 1 for
+    smooth L1 and ``delta`` for Huber: ``huber = delta * smooth_l1(beta=delta)``); for
+    pseudo-Huber, `beta` is its ``delta``. `axis` is None (all axes) or a tuple of axes of
+    `shape` that 'mean' and 'sum' reduce.
     """
 
     xp: Namespace
+    kind: Kind
     input: Array  # or a Python scalar
     target: Array  # or a Python scalar
     weight: Array | None
@@ -45,11 +57,30 @@ class Request:
     reduction: Reduction
     beta: float
     scale: float
+    axis: tuple[int, ...] | None = None
+    keepdims: bool = False
 
     @property
     def size(self) -> int:
-        """Number of elements of the broadcast shape (the 'mean' divisor)."""
+        """Number of elements of the broadcast shape."""
         return math.prod(self.shape)
+
+    @property
+    def count(self) -> int:
+        """Number of elements each reduced loss sums over (the 'mean' divisor)."""
+        if self.axis is None:
+            return self.size
+        return math.prod(self.shape[a] for a in self.axis)
+
+    @property
+    def loss_shape(self) -> tuple[int, ...]:
+        """Shape of the loss: the broadcast shape, reduced over `axis` unless 'none'."""
+        if self.reduction == "none":
+            return self.shape
+        axes = range(len(self.shape)) if self.axis is None else self.axis
+        if self.keepdims:
+            return tuple(1 if i in axes else n for i, n in enumerate(self.shape))
+        return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
 
 def check_beta(beta: Any) -> float:
@@ -68,6 +99,29 @@ def check_delta(delta: Any) -> float:
         msg = f"`delta` must be a positive number; got {value!r}."
         raise ValueError(msg)
     return value
+
+
+def check_axis(axis: Any, ndim: int | None, reduction: str) -> tuple[int, ...] | None:
+    """`axis` as a sorted tuple of non-negative axes of an `ndim`-d loss, or None for all.
+
+    With `ndim` None (a class, before it sees an array) only the types are checked.
+    """
+    if axis is None:
+        return None
+    if reduction == "none":
+        msg = f"`axis` applies to 'mean' and 'sum' only; got reduction='none', axis={axis!r}."
+        raise ValueError(msg)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        msg = f"`axis` must be None, an int or a tuple of ints; got {axis!r}."
+        raise TypeError(msg)
+    if ndim is None:
+        return axes
+    normalised = tuple(sorted(a % ndim if -ndim <= a < ndim else ndim for a in axes))
+    if ndim in normalised or len(set(normalised)) != len(normalised):
+        msg = f"`axis` must be distinct axes of the {ndim}-d broadcast shape; got {axis!r}."
+        raise ValueError(msg)
+    return normalised
 
 
 def _as_float(name: str, value: Any) -> float:
@@ -146,7 +200,7 @@ def _check_devices(arrays: dict[str, Array]) -> None:
 _KINDS: dict[tuple[str, Any], str] = {}
 
 
-def _kind(xp: Namespace, dtype: Any) -> str:
+def dtype_kind(xp: Namespace, dtype: Any) -> str:
     """'real floating', 'half' (16-bit floating), 'integral' or 'other', memoised per dtype."""
     key = (xp.__name__, dtype)  # by name: torch.compile cannot hash modules
     kind = _KINDS.get(key)
@@ -161,7 +215,7 @@ def _kind(xp: Namespace, dtype: Any) -> str:
 
 def _float_dtype(xp: Namespace, name: str, x: Array) -> Any:
     """The floating dtype that `x` takes part in the computation with."""
-    kind = _kind(xp, x.dtype)
+    kind = dtype_kind(xp, x.dtype)
     if kind in ("real floating", "half"):
         return x.dtype
     if kind == "integral":
@@ -172,7 +226,7 @@ def _float_dtype(xp: Namespace, name: str, x: Array) -> Any:
 
 def _compute_dtype(xp: Namespace, dtype: Any) -> Any:
     # Half precision is computed in float32: float16 overflows at 0.5*|d|**2 for |d| > 362.
-    return xp.float32 if _kind(xp, dtype) == "half" else dtype
+    return xp.float32 if dtype_kind(xp, dtype) == "half" else dtype
 
 
 def _effective_beta(xp: Namespace, beta: float, dtype: Any) -> float:
@@ -207,13 +261,17 @@ def prepare(
     reduce: Any = None,
     weight: Any = None,
     grad_output: Any = None,
+    axis: Any = None,
+    keepdims: bool = False,
     xp: Namespace | None = None,
 ) -> tuple[Request, Array | float | None]:
     """Validate a call in torch's order of checks and return the request (and `grad_output`).
 
     Order: argument types and dtypes; the shape-mismatch warning; legacy arguments; broadcasting;
-    the reduction string; the threshold; `weight` and `grad_output`. A backward pass (given a
-    `grad_output`) does not warn about shapes, as torch's backward ops do not: its forward did.
+    the reduction string; `axis`; the threshold; `weight` and `grad_output`. A backward pass
+    (given a `grad_output`) does not warn about shapes, as torch's backward ops do not: its
+    forward did. A `grad_output` for a loss reduced over some axes without `keepdims` is
+    reshaped to keep them, so that it broadcasts against the elements.
     """
     arguments = {"input": input, "target": target}
     if weight is not None:
@@ -251,6 +309,7 @@ def prepare(
             "cannot be broadcast together."
         )
         raise ValueError(msg)
+    axes = check_axis(axis, len(shape), reduction)
     if kind == "smooth_l1":
         beta, scale = check_beta(threshold), 1.0
     else:
@@ -258,12 +317,10 @@ def prepare(
     if weight is not None:
         _check_fits("weight", weight, shape, "the loss")
         weight = cast(weight)
-    if grad_output is not None:
-        _check_fits("grad_output", grad_output, shape if reduction == "none" else (), "the loss")
-        grad_output = cast(grad_output)
 
     request = Request(
         xp=namespace,
+        kind=kind,
         input=cast(input),
         target=cast(target),
         weight=weight,
@@ -277,5 +334,14 @@ def prepare(
         reduction=reduction,
         beta=_effective_beta(namespace, beta, compute_dtype),
         scale=scale,
+        axis=axes,
+        keepdims=bool(keepdims),
     )
+    if grad_output is not None:
+        loss_shape = request.loss_shape
+        _check_fits("grad_output", grad_output, loss_shape, "the loss")
+        grad_output = cast(grad_output)
+        if axes is not None and not keepdims and not _is_python_scalar(grad_output):
+            kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+            grad_output = namespace.reshape(namespace.broadcast_to(grad_output, loss_shape), kept)
     return request, grad_output

@@ -1,4 +1,4 @@
-"""Smooth-L1 and Huber losses, their gradients and backward passes: thin wrappers over the kernel.
+"""Smooth-L1, Huber and pseudo-Huber losses with gradients, Hessians and backward passes.
 
 Every function validates its arguments (`huberish._validate.prepare`), then calls the one generic
 kernel (`huberish._core.evaluate`). Huber is ``delta * smooth_l1(beta=delta)``.
@@ -10,66 +10,59 @@ from typing import Any, NamedTuple
 from ._compat import Array, Namespace
 from ._core import evaluate
 from ._docstrings import fill
-from ._validate import Request, prepare
+from ._validate import Kind, Request, prepare
 
 __all__ = [
     "LossAndGrad",
+    "LossCall",
+    "LossGradHess",
     "huber_loss",
     "huber_loss_and_grad",
     "huber_loss_backward",
+    "huber_loss_grad_hess",
+    "pseudo_huber_loss",
+    "pseudo_huber_loss_and_grad",
+    "pseudo_huber_loss_backward",
+    "pseudo_huber_loss_grad_hess",
     "smooth_l1_loss",
     "smooth_l1_loss_and_grad",
     "smooth_l1_loss_backward",
+    "smooth_l1_loss_grad_hess",
 ]
 
 
-def _smooth_l1(
-    input: Any,
-    target: Any,
-    size_average: Any,
-    reduce: Any,
-    reduction: Any,
-    beta: Any,
-    weight: Any,
-    xp: Namespace | None,
-    grad_output: Any = None,
+def _prepare(
+    kind: Kind, threshold: Any, input: Any, target: Any, options: dict[str, Any]
 ) -> tuple[Request, Any]:
-    return prepare(
-        input,
-        target,
-        kind="smooth_l1",
-        threshold=beta,
-        reduction=reduction,
-        size_average=size_average,
-        reduce=reduce,
-        weight=weight,
-        grad_output=grad_output,
-        xp=xp,
-    )
+    return prepare(input, target, kind=kind, threshold=threshold, **options)
 
 
-def _huber(
-    input: Any,
-    target: Any,
-    reduction: Any,
-    delta: Any,
-    weight: Any,
-    xp: Namespace | None,
-    grad_output: Any = None,
-) -> tuple[Request, Any]:
-    return prepare(
-        input,
-        target,
-        kind="huber",
-        threshold=delta,
-        reduction=reduction,
-        weight=weight,
-        grad_output=grad_output,
-        xp=xp,
-    )
+def _loss(kind: Kind, threshold: Any, input: Any, target: Any, **options: Any) -> Array:
+    request, _ = _prepare(kind, threshold, input, target, options)
+    return evaluate(request)[0]
 
 
-def _backward(request: Request, grad_output: Any) -> tuple[Array, Array]:
+def _loss_and_grad(
+    kind: Kind, threshold: Any, input: Any, target: Any, **options: Any
+) -> "LossAndGrad":
+    request, _ = _prepare(kind, threshold, input, target, options)
+    loss, (grad,) = evaluate(request, gradients=("input",))
+    return LossAndGrad(loss, grad)
+
+
+def _grad_hess(
+    kind: Kind, threshold: Any, input: Any, target: Any, **options: Any
+) -> "LossGradHess":
+    request, _ = _prepare(kind, threshold, input, target, options)
+    loss, (grad, hess) = evaluate(request, gradients=("input",), hessian=True)
+    return LossGradHess(loss, grad, hess)
+
+
+def _backward(
+    kind: Kind, threshold: Any, grad_output: Any, input: Any, target: Any, **options: Any
+) -> tuple[Array, Array]:
+    options["grad_output"] = grad_output
+    request, grad_output = _prepare(kind, threshold, input, target, options)
     _, (grad_input, grad_target) = evaluate(
         request, grad_output, loss=False, gradients=("input", "target")
     )
@@ -80,9 +73,23 @@ class LossAndGrad(NamedTuple):
     """The loss and its gradient with respect to `input`."""
 
     loss: Array
-    """The reduced loss (0-d for 'mean' and 'sum'), or the per-element losses for 'none'."""
+    """The reduced loss (0-d for 'mean' and 'sum' over all axes), or the per-element losses."""
     grad: Array
-    """d loss / d input (for 'none': of ``sum(loss)``), with the shape and dtype of `input`."""
+    """d sum(loss) / d input, with the shape and dtype of `input`."""
+
+
+class LossGradHess(NamedTuple):
+    """The loss, its gradient and the diagonal of its Hessian with respect to `input`."""
+
+    loss: Array
+    """The reduced loss, as `LossAndGrad.loss`."""
+    grad: Array
+    """d sum(loss) / d input, with the shape and dtype of `input`."""
+    hess: Array
+    """d^2 sum(loss) / d input_i^2, with the shape and dtype of `input`."""
+
+
+# --- smooth L1 -------------------------------------------------------------------------------
 
 
 @fill
@@ -95,6 +102,8 @@ def smooth_l1_loss(
     beta: float = 1.0,
     *,
     weight: Array | None = None,
+    axis: Any = None,
+    keepdims: bool = False,
     xp: Namespace | None = None,
 ) -> Array:
     """Smooth-L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
@@ -109,6 +118,7 @@ def smooth_l1_loss(
     $reduction
     $beta
     $weight
+    $axis
     $xp
 
     Returns
@@ -135,52 +145,19 @@ def smooth_l1_loss(
     >>> hb.smooth_l1_loss(x, y)
     Array(0.875, dtype=array_api_strict.float64)
     """
-    request, _ = _smooth_l1(input, target, size_average, reduce, reduction, beta, weight, xp)
-    return evaluate(request)[0]
-
-
-@fill
-def huber_loss(
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
-    delta: float = 1.0,
-    weight: Array | None = None,
-    *,
-    xp: Namespace | None = None,
-) -> Array:
-    """Huber loss, as ``torch.nn.functional.huber_loss``.
-
-    Per element, with ``d = input - target``: ``0.5 * d**2`` where ``|d| < delta``, else
-    ``delta * (|d| - 0.5 * delta)``; that is, ``delta * smooth_l1_loss(beta=delta)``.
-
-    Parameters
-    ----------
-    $operands
-    $reduction
-    $delta
-    $weight
-    $xp
-
-    Returns
-    -------
-    array
-        The loss: 0-d for ``'mean'`` and ``'sum'`` (a NumPy scalar on NumPy), the broadcast
-        shape for ``'none'``. Its dtype is the promoted dtype of `input` and `target` (torch
-        keeps `input`'s dtype instead).
-
-    $raises
-
-    Examples
-    --------
-    >>> import array_api_strict as xp
-    >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> hb.huber_loss(x, xp.zeros(3), reduction="none", delta=2.0)
-    Array([0.   , 0.125, 4.   ], dtype=array_api_strict.float64)
-    """
-    request, _ = _huber(input, target, reduction, delta, weight, xp)
-    return evaluate(request)[0]
+    return _loss(
+        "smooth_l1",
+        beta,
+        input,
+        target,
+        size_average=size_average,
+        reduce=reduce,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
 
 
 @fill
@@ -193,14 +170,16 @@ def smooth_l1_loss_and_grad(
     beta: float = 1.0,
     *,
     weight: Array | None = None,
+    axis: Any = None,
+    keepdims: bool = False,
     xp: Namespace | None = None,
 ) -> LossAndGrad:
     """Smooth-L1 loss and its analytic gradient with respect to `input`, in one pass.
 
     The gradient per element is ``d / beta`` where ``|d| < beta``, else ``sign(d)``, times the
-    weight, divided by the number of elements for ``'mean'``. For ``'none'`` it is the gradient
-    of ``sum(loss)``. The gradient with respect to `target` is its negative (summed to
-    `target`'s shape: see `smooth_l1_loss_backward`).
+    weight, divided by the number of elements averaged over for ``'mean'``. For a loss that is
+    not a scalar (``'none'``, or `axis`) it is the gradient of ``sum(loss)``. The gradient with
+    respect to `target` is its negative (see `smooth_l1_loss_backward`).
 
     Parameters
     ----------
@@ -209,6 +188,7 @@ def smooth_l1_loss_and_grad(
     $reduction
     $beta
     $weight
+    $axis
     $xp
 
     Returns
@@ -230,39 +210,56 @@ def smooth_l1_loss_and_grad(
     >>> grad
     Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
     """
-    request, _ = _smooth_l1(input, target, size_average, reduce, reduction, beta, weight, xp)
-    loss, (grad,) = evaluate(request, gradients=("input",))
-    return LossAndGrad(loss, grad)
+    return _loss_and_grad(
+        "smooth_l1",
+        beta,
+        input,
+        target,
+        size_average=size_average,
+        reduce=reduce,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
 
 
 @fill
-def huber_loss_and_grad(
+def smooth_l1_loss_grad_hess(
     input: Any,
     target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
     reduction: str = "mean",
-    delta: float = 1.0,
-    weight: Array | None = None,
+    beta: float = 1.0,
     *,
+    weight: Array | None = None,
+    axis: Any = None,
+    keepdims: bool = False,
     xp: Namespace | None = None,
-) -> LossAndGrad:
-    """Huber loss and its analytic gradient with respect to `input`, in one pass.
+) -> LossGradHess:
+    """Smooth-L1 loss, its gradient and its Hessian diagonal with respect to `input`.
 
-    The gradient per element is ``clip(d, -delta, delta)``, times the weight, divided by the
-    number of elements for ``'mean'``; for ``'none'`` it is the gradient of ``sum(loss)``.
+    The second derivative follows torch's double backward: ``1 / beta`` strictly inside
+    ``|d| < beta``, 0 outside and at the boundary, and 0 everywhere for ``beta == 0`` (times the
+    weight, divided by the count for ``'mean'``). NaN residuals give NaN.
 
     Parameters
     ----------
     $operands
+    $legacy
     $reduction
-    $delta
+    $beta
     $weight
+    $axis
     $xp
 
     Returns
     -------
-    LossAndGrad
-        ``(loss, grad)``: the loss as `huber_loss` returns it, and the gradient with the shape
-        and dtype of `input`.
+    LossGradHess
+        ``(loss, grad, hess)``: as `smooth_l1_loss_and_grad`, and the Hessian diagonal with the
+        shape and dtype of `input`.
 
     $raises
 
@@ -271,12 +268,22 @@ def huber_loss_and_grad(
     >>> import array_api_strict as xp
     >>> import huberish as hb
     >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> hb.huber_loss_and_grad(x, xp.zeros(3), delta=2.0).grad
-    Array([0.        , 0.16666667, 0.66666667], dtype=array_api_strict.float64)
+    >>> hb.smooth_l1_loss_grad_hess(x, xp.zeros(3), reduction="sum", beta=2.0).hess
+    Array([0.5, 0.5, 0. ], dtype=array_api_strict.float64)
     """
-    request, _ = _huber(input, target, reduction, delta, weight, xp)
-    loss, (grad,) = evaluate(request, gradients=("input",))
-    return LossAndGrad(loss, grad)
+    return _grad_hess(
+        "smooth_l1",
+        beta,
+        input,
+        target,
+        size_average=size_average,
+        reduce=reduce,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
 
 
 @fill
@@ -290,9 +297,11 @@ def smooth_l1_loss_backward(
     beta: float = 1.0,
     *,
     weight: Array | None = None,
+    axis: Any = None,
+    keepdims: bool = False,
     xp: Namespace | None = None,
 ) -> tuple[Array, Array]:
-    """Backward pass of `smooth_l1_loss`: the gradients of ``grad_output * loss``.
+    """Backward pass of `smooth_l1_loss`: the gradients of ``sum(grad_output * loss)``.
 
     This is what an autodiff framework calls (``torch.ops.aten.smooth_l1_loss_backward``):
     vector-Jacobian products for both operands. Like torch's backward ops, it does not warn when
@@ -306,6 +315,7 @@ def smooth_l1_loss_backward(
     $reduction
     $beta
     $weight
+    $axis
     $xp
 
     Returns
@@ -327,10 +337,189 @@ def smooth_l1_loss_backward(
     >>> gy  # a scalar target gets a 0-d gradient
     Array(-3., dtype=array_api_strict.float64)
     """
-    request, grad_output = _smooth_l1(
-        input, target, size_average, reduce, reduction, beta, weight, xp, grad_output
+    return _backward(
+        "smooth_l1",
+        beta,
+        grad_output,
+        input,
+        target,
+        size_average=size_average,
+        reduce=reduce,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
     )
-    return _backward(request, grad_output)
+
+
+# --- Huber -----------------------------------------------------------------------------------
+
+
+@fill
+def huber_loss(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+    xp: Namespace | None = None,
+) -> Array:
+    """Huber loss, as ``torch.nn.functional.huber_loss``.
+
+    Per element, with ``d = input - target``: ``0.5 * d**2`` where ``|d| < delta``, else
+    ``delta * (|d| - 0.5 * delta)``; that is, ``delta * smooth_l1_loss(beta=delta)``.
+
+    Parameters
+    ----------
+    $operands
+    $reduction
+    $delta
+    $weight
+    $axis
+    $xp
+
+    Returns
+    -------
+    array
+        The loss: 0-d for ``'mean'`` and ``'sum'`` (a NumPy scalar on NumPy), the broadcast
+        shape for ``'none'``. Its dtype is the promoted dtype of `input` and `target` (torch
+        keeps `input`'s dtype instead).
+
+    $raises
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import huberish as hb
+    >>> x = xp.asarray([0.0, 0.5, 3.0])
+    >>> hb.huber_loss(x, xp.zeros(3), reduction="none", delta=2.0)
+    Array([0.   , 0.125, 4.   ], dtype=array_api_strict.float64)
+    """
+    return _loss(
+        "huber",
+        delta,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
+
+
+@fill
+def huber_loss_and_grad(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+    xp: Namespace | None = None,
+) -> LossAndGrad:
+    """Huber loss and its analytic gradient with respect to `input`, in one pass.
+
+    The gradient per element is ``clip(d, -delta, delta)``, times the weight, divided by the
+    count for ``'mean'``; for a loss that is not a scalar it is the gradient of ``sum(loss)``.
+
+    Parameters
+    ----------
+    $operands
+    $reduction
+    $delta
+    $weight
+    $axis
+    $xp
+
+    Returns
+    -------
+    LossAndGrad
+        ``(loss, grad)``: the loss as `huber_loss` returns it, and the gradient with the shape
+        and dtype of `input`.
+
+    $raises
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import huberish as hb
+    >>> x = xp.asarray([0.0, 0.5, 3.0])
+    >>> hb.huber_loss_and_grad(x, xp.zeros(3), delta=2.0).grad
+    Array([0.        , 0.16666667, 0.66666667], dtype=array_api_strict.float64)
+    """
+    return _loss_and_grad(
+        "huber",
+        delta,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
+
+
+@fill
+def huber_loss_grad_hess(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+    xp: Namespace | None = None,
+) -> LossGradHess:
+    """Huber loss, its gradient and its Hessian diagonal with respect to `input`.
+
+    The second derivative is 1 strictly inside ``|d| < delta``, 0 outside and at the boundary
+    (torch's double backward), times the weight, divided by the count for ``'mean'``.
+
+    Parameters
+    ----------
+    $operands
+    $reduction
+    $delta
+    $weight
+    $axis
+    $xp
+
+    Returns
+    -------
+    LossGradHess
+        ``(loss, grad, hess)``, the gradient and Hessian diagonal with the shape and dtype of
+        `input`.
+
+    $raises
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import huberish as hb
+    >>> x = xp.asarray([0.0, 0.5, 3.0])
+    >>> hb.huber_loss_grad_hess(x, xp.zeros(3), reduction="sum").hess
+    Array([1., 1., 0.], dtype=array_api_strict.float64)
+    """
+    return _grad_hess(
+        "huber",
+        delta,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
 
 
 @fill
@@ -342,9 +531,11 @@ def huber_loss_backward(
     delta: float = 1.0,
     weight: Array | None = None,
     *,
+    axis: Any = None,
+    keepdims: bool = False,
     xp: Namespace | None = None,
 ) -> tuple[Array, Array]:
-    """Backward pass of `huber_loss`: the gradients of ``grad_output * loss``.
+    """Backward pass of `huber_loss`: the gradients of ``sum(grad_output * loss)``.
 
     Parameters
     ----------
@@ -353,6 +544,7 @@ def huber_loss_backward(
     $reduction
     $delta
     $weight
+    $axis
     $xp
 
     Returns
@@ -372,18 +564,255 @@ def huber_loss_backward(
     >>> gx
     Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
     """
-    request, grad_output = _huber(input, target, reduction, delta, weight, xp, grad_output)
-    return _backward(request, grad_output)
+    return _backward(
+        "huber",
+        delta,
+        grad_output,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
 
 
-class _Loss(NamedTuple):
-    forward: Callable[..., Array]
-    backward: Callable[..., tuple[Array, Array]]
-    threshold: str
+# --- pseudo-Huber ----------------------------------------------------------------------------
 
 
-LOSSES = {
-    "smooth_l1": _Loss(smooth_l1_loss, smooth_l1_loss_backward, "beta"),
-    "huber": _Loss(huber_loss, huber_loss_backward, "delta"),
+@fill
+def pseudo_huber_loss(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+    xp: Namespace | None = None,
+) -> Array:
+    """Pseudo-Huber loss: the smooth member of the family, as gradient-boosting libraries use.
+
+    Per element, with ``d = input - target``: ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``,
+    equal to ``scipy.special.pseudo_huber(delta, d)``: about ``0.5 * d**2`` for small ``|d|``,
+    ``delta * |d|`` for large. Computed without overflow of ``(d / delta)**2`` and without
+    cancellation near 0.
+
+    Parameters
+    ----------
+    $operands
+    $reduction
+    $pseudo_delta
+    $weight
+    $axis
+    $xp
+
+    Returns
+    -------
+    array
+        The loss, as for `huber_loss`.
+
+    $raises
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import huberish as hb
+    >>> hb.pseudo_huber_loss(xp.asarray([1.0, 1e20]), xp.zeros(2), "none", 1.0)
+    Array([4.14213562e-01, 1.00000000e+20], dtype=array_api_strict.float64)
+    """
+    return _loss(
+        "pseudo_huber",
+        delta,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
+
+
+@fill
+def pseudo_huber_loss_and_grad(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+    xp: Namespace | None = None,
+) -> LossAndGrad:
+    """Pseudo-Huber loss and its gradient ``d / sqrt(1 + (d / delta)**2)`` w.r.t. `input`.
+
+    Parameters
+    ----------
+    $operands
+    $reduction
+    $pseudo_delta
+    $weight
+    $axis
+    $xp
+
+    Returns
+    -------
+    LossAndGrad
+        ``(loss, grad)``, the gradient with the shape and dtype of `input`.
+
+    $raises
+    """
+    return _loss_and_grad(
+        "pseudo_huber",
+        delta,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
+
+
+@fill
+def pseudo_huber_loss_grad_hess(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+    xp: Namespace | None = None,
+) -> LossGradHess:
+    """Pseudo-Huber loss, gradient and second derivative ``(1 + (d / delta)**2)**-1.5``.
+
+    With ``reduction='sum'`` these are the per-sample gradient and Hessian that gradient-boosting
+    libraries (LightGBM, XGBoost) take from a custom objective.
+
+    Parameters
+    ----------
+    $operands
+    $reduction
+    $pseudo_delta
+    $weight
+    $axis
+    $xp
+
+    Returns
+    -------
+    LossGradHess
+        ``(loss, grad, hess)``, the gradient and Hessian diagonal with the shape and dtype of
+        `input`.
+
+    $raises
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import huberish as hb
+    >>> _, grad, hess = hb.pseudo_huber_loss_grad_hess(xp.asarray([0.0, 1.0]), 0.0, "sum")
+    >>> grad
+    Array([0.        , 0.70710678], dtype=array_api_strict.float64)
+    >>> hess
+    Array([1.        , 0.35355339], dtype=array_api_strict.float64)
+    """
+    return _grad_hess(
+        "pseudo_huber",
+        delta,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
+
+
+@fill
+def pseudo_huber_loss_backward(
+    grad_output: Any,
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+    xp: Namespace | None = None,
+) -> tuple[Array, Array]:
+    """Backward pass of `pseudo_huber_loss`: the gradients of ``sum(grad_output * loss)``.
+
+    Parameters
+    ----------
+    $grad_output
+    $operands
+    $reduction
+    $pseudo_delta
+    $weight
+    $axis
+    $xp
+
+    Returns
+    -------
+    grad_input, grad_target : array
+        Gradients with the shapes and floating dtypes of `input` and `target`.
+
+    $raises
+    """
+    return _backward(
+        "pseudo_huber",
+        delta,
+        grad_output,
+        input,
+        target,
+        reduction=reduction,
+        weight=weight,
+        axis=axis,
+        keepdims=keepdims,
+        xp=xp,
+    )
+
+
+_LOSSES: dict[str, tuple[Callable[..., Array], Callable[..., tuple[Array, Array]], str]] = {
+    "smooth_l1": (smooth_l1_loss, smooth_l1_loss_backward, "beta"),
+    "huber": (huber_loss, huber_loss_backward, "delta"),
+    "pseudo_huber": (pseudo_huber_loss, pseudo_huber_loss_backward, "delta"),
 }
-"""For the framework adapters: each loss's forward and backward functions and threshold name."""
+
+
+class LossCall(NamedTuple):
+    """A loss and its validated options, for the framework adapters.
+
+    Hashable, so that it can be a static argument of ``jax.custom_vjp`` and a constant for
+    ``torch.compile``; `forward` and `backward` call the public functions.
+    """
+
+    kind: Kind
+    threshold: float
+    reduction: str
+    axis: Any = None
+    keepdims: bool = False
+
+    def _options(self, weight: Array | None) -> dict[str, Any]:
+        name = _LOSSES[self.kind][2]
+        options = {"reduction": self.reduction, name: self.threshold, "weight": weight}
+        return {**options, "axis": self.axis, "keepdims": self.keepdims}
+
+    def forward(self, input: Any, target: Any, weight: Array | None) -> Array:
+        """The loss."""
+        return _LOSSES[self.kind][0](input, target, **self._options(weight))
+
+    def backward(
+        self, grad_output: Any, input: Any, target: Any, weight: Array | None
+    ) -> tuple[Array, Array]:
+        """The gradients of ``sum(grad_output * loss)`` for `input` and `target`."""
+        return _LOSSES[self.kind][1](grad_output, input, target, **self._options(weight))

@@ -27,44 +27,38 @@ from . import functional
 from ._reduction import resolve_reduction
 from ._validate import check_beta, check_delta
 
-__all__ = ["huber_loss", "smooth_l1_loss"]
+__all__ = ["huber_loss", "pseudo_huber_loss", "smooth_l1_loss"]
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(3, 4, 5))
-def _loss(input: Any, target: Any, weight: Any, kind: str, threshold: float, reduction: str) -> Any:
-    options = {
-        "reduction": reduction,
-        functional.LOSSES[kind].threshold: threshold,
-        "weight": weight,
-    }
-    return functional.LOSSES[kind].forward(input, target, **options)
+@partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _loss(input: Any, target: Any, weight: Any, call: functional.LossCall) -> Any:
+    return call.forward(input, target, weight)
 
 
 def _loss_forward(
-    input: Any, target: Any, weight: Any, kind: str, threshold: float, reduction: str
+    input: Any, target: Any, weight: Any, call: functional.LossCall
 ) -> tuple[Any, tuple[Any, Any, Any]]:
-    return _loss(input, target, weight, kind, threshold, reduction), (input, target, weight)
+    return _loss(input, target, weight, call), (input, target, weight)
 
 
 def _loss_backward(
-    kind: str, threshold: float, reduction: str, residuals: tuple[Any, Any, Any], g: Any
+    call: functional.LossCall, residuals: tuple[Any, Any, Any], g: Any
 ) -> tuple[Any, Any, Any]:
     input, target, weight = residuals
-    options = {
-        "reduction": reduction,
-        functional.LOSSES[kind].threshold: threshold,
-        "weight": weight,
-    }
-    grad_input, grad_target = functional.LOSSES[kind].backward(g, input, target, **options)
+    grad_input, grad_target = call.backward(g, input, target, weight)
     return grad_input, grad_target, None if weight is None else jnp.zeros_like(weight)
 
 
 _loss.defvjp(_loss_forward, _loss_backward)
 
 
-def _as_jax(x: Any) -> Any:
-    """NumPy arrays become JAX arrays (as ``jax.numpy`` functions take them); scalars stay."""
-    return x if x is None or isinstance(x, int | float) else jnp.asarray(x)
+def _apply(input: Any, target: Any, weight: Any, call: functional.LossCall) -> Any:
+    """NumPy operands become JAX arrays (as ``jax.numpy`` functions take them); scalars stay."""
+    operands = [
+        x if x is None or isinstance(x, int | float) else jnp.asarray(x)
+        for x in (input, target, weight)
+    ]
+    return _loss(*operands, call)
 
 
 def smooth_l1_loss(
@@ -76,17 +70,42 @@ def smooth_l1_loss(
     beta: float = 1.0,
     *,
     weight: Any = None,
+    axis: Any = None,
+    keepdims: bool = False,
 ) -> Any:
     """`huberish.smooth_l1_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
     reduction = resolve_reduction(size_average, reduce, reduction)
-    operands = (_as_jax(input), _as_jax(target), _as_jax(weight))
-    return _loss(*operands, "smooth_l1", check_beta(beta), reduction)
+    call = functional.LossCall("smooth_l1", check_beta(beta), reduction, axis, keepdims)
+    return _apply(input, target, weight, call)
 
 
 def huber_loss(
-    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Any = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
 ) -> Any:
     """`huberish.huber_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
     reduction = resolve_reduction(reduction=reduction)
-    operands = (_as_jax(input), _as_jax(target), _as_jax(weight))
-    return _loss(*operands, "huber", check_delta(delta), reduction)
+    call = functional.LossCall("huber", check_delta(delta), reduction, axis, keepdims)
+    return _apply(input, target, weight, call)
+
+
+def pseudo_huber_loss(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Any = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+) -> Any:
+    """`huberish.pseudo_huber_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
+    reduction = resolve_reduction(reduction=reduction)
+    call = functional.LossCall("pseudo_huber", check_delta(delta), reduction, axis, keepdims)
+    return _apply(input, target, weight, call)

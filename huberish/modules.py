@@ -1,4 +1,5 @@
-"""`SmoothL1Loss` and `HuberLoss`: torch's loss classes, validated at construction."""
+"""`SmoothL1Loss`, `HuberLoss` and `PseudoHuberLoss`: torch-style loss classes, validated at
+construction."""
 
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -6,9 +7,9 @@ from typing import Any, ClassVar
 from . import functional
 from ._compat import Array, Namespace
 from ._reduction import Reduction, resolve_reduction
-from ._validate import check_beta, check_delta
+from ._validate import check_axis, check_beta, check_delta
 
-__all__ = ["HuberLoss", "SmoothL1Loss"]
+__all__ = ["HuberLoss", "PseudoHuberLoss", "SmoothL1Loss"]
 
 
 class _Loss:
@@ -16,23 +17,27 @@ class _Loss:
 
     Shapes: `input` and `target` broadcast together (a warning if their shapes differ);
     `weight` broadcasts to their broadcast shape; the loss is 0-d for ``'mean'`` and ``'sum'``
-    and has the broadcast shape for ``'none'``; gradients have the shapes of the operands.
-    The instance holds only its options, so one instance may serve many threads.
+    (or reduced over `axis`) and has the broadcast shape for ``'none'``; gradients and Hessian
+    diagonals have the shapes of the operands. The instance holds only its options, so one
+    instance may serve many threads.
     """
 
     reduction: Reduction
+    axis: int | tuple[int, ...] | None
+    keepdims: bool
     _threshold_name: ClassVar[str]
-    _functions: ClassVar[
-        tuple[
-            Callable[..., Array],
-            Callable[..., functional.LossAndGrad],
-            Callable[..., tuple[Array, Array]],
-        ]
-    ]
+    _functions: ClassVar[dict[str, Callable[..., Any]]]
+
+    def _set_reduction(self, reduction: Reduction, axis: Any, keepdims: bool) -> None:
+        check_axis(axis, None, reduction)  # the range is checked against each call's shape
+        self.reduction, self.axis, self.keepdims = reduction, axis, bool(keepdims)
 
     def _options(self) -> dict[str, Any]:
         threshold = self._threshold_name
-        return {"reduction": self.reduction, threshold: getattr(self, threshold)}
+        options = {"reduction": self.reduction, threshold: getattr(self, threshold)}
+        if self.axis is not None or self.keepdims:
+            options.update(axis=self.axis, keepdims=self.keepdims)
+        return options
 
     def __call__(
         self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
@@ -44,13 +49,21 @@ class _Loss:
         self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
     ) -> Array:
         """The loss of `input` against `target`."""
-        return self._functions[0](input, target, weight=weight, xp=xp, **self._options())
+        return self._functions["loss"](input, target, weight=weight, xp=xp, **self._options())
 
     def loss_and_grad(
         self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
     ) -> functional.LossAndGrad:
         """The loss and its gradient with respect to `input`."""
-        return self._functions[1](input, target, weight=weight, xp=xp, **self._options())
+        function = self._functions["and_grad"]
+        return function(input, target, weight=weight, xp=xp, **self._options())  # type: ignore[no-any-return]
+
+    def grad_hess(
+        self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
+    ) -> functional.LossGradHess:
+        """The loss, its gradient and its Hessian diagonal with respect to `input`."""
+        function = self._functions["grad_hess"]
+        return function(input, target, weight=weight, xp=xp, **self._options())  # type: ignore[no-any-return]
 
     def backward(
         self,
@@ -61,10 +74,9 @@ class _Loss:
         weight: Array | None = None,
         xp: Namespace | None = None,
     ) -> tuple[Array, Array]:
-        """The gradients of ``grad_output * loss`` with respect to `input` and `target`."""
-        return self._functions[2](
-            grad_output, input, target, weight=weight, xp=xp, **self._options()
-        )
+        """The gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`."""
+        function = self._functions["backward"]
+        return function(grad_output, input, target, weight=weight, xp=xp, **self._options())  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
@@ -72,7 +84,7 @@ class _Loss:
 
 
 class SmoothL1Loss(_Loss):
-    """Smooth-L1 loss, as ``torch.nn.SmoothL1Loss``, with its analytic gradient.
+    """Smooth-L1 loss, as ``torch.nn.SmoothL1Loss``, with its analytic gradient and Hessian.
 
     Unlike torch, the arguments are checked here, at construction: an invalid `reduction` or a
     negative `beta` raises at once rather than at the first call.
@@ -85,6 +97,10 @@ class SmoothL1Loss(_Loss):
         How to reduce the per-element losses.
     beta : float, optional
         Threshold between the quadratic and linear regimes, ``>= 0`` (0 is exact L1).
+    axis : int or tuple of ints, optional
+        Axes that ``'mean'`` and ``'sum'`` reduce; all by default.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1.
 
     Examples
     --------
@@ -100,11 +116,12 @@ class SmoothL1Loss(_Loss):
     """
 
     _threshold_name = "beta"
-    _functions = (
-        functional.smooth_l1_loss,
-        functional.smooth_l1_loss_and_grad,
-        functional.smooth_l1_loss_backward,
-    )
+    _functions: ClassVar[dict[str, Callable[..., Any]]] = {
+        "loss": functional.smooth_l1_loss,
+        "and_grad": functional.smooth_l1_loss_and_grad,
+        "grad_hess": functional.smooth_l1_loss_grad_hess,
+        "backward": functional.smooth_l1_loss_backward,
+    }
 
     def __init__(
         self,
@@ -112,13 +129,16 @@ class SmoothL1Loss(_Loss):
         reduce: Any = None,
         reduction: str = "mean",
         beta: float = 1.0,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
     ) -> None:
-        self.reduction = resolve_reduction(size_average, reduce, reduction)
+        self._set_reduction(resolve_reduction(size_average, reduce, reduction), axis, keepdims)
         self.beta = check_beta(beta)
 
 
 class HuberLoss(_Loss):
-    """Huber loss, as ``torch.nn.HuberLoss``, with its analytic gradient.
+    """Huber loss, as ``torch.nn.HuberLoss``, with its analytic gradient and Hessian.
 
     `delta` is checked at construction (torch only checks it at the first call).
 
@@ -128,6 +148,10 @@ class HuberLoss(_Loss):
         How to reduce the per-element losses.
     delta : float, optional
         Threshold between the quadratic and linear regimes, ``> 0``.
+    axis : int or tuple of ints, optional
+        Axes that ``'mean'`` and ``'sum'`` reduce; all by default.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1.
 
     Examples
     --------
@@ -138,12 +162,62 @@ class HuberLoss(_Loss):
     """
 
     _threshold_name = "delta"
-    _functions = (
-        functional.huber_loss,
-        functional.huber_loss_and_grad,
-        functional.huber_loss_backward,
-    )
+    _functions: ClassVar[dict[str, Callable[..., Any]]] = {
+        "loss": functional.huber_loss,
+        "and_grad": functional.huber_loss_and_grad,
+        "grad_hess": functional.huber_loss_grad_hess,
+        "backward": functional.huber_loss_backward,
+    }
 
-    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        self.reduction = resolve_reduction(reduction=reduction)
+    def __init__(
+        self,
+        reduction: str = "mean",
+        delta: float = 1.0,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+    ) -> None:
+        self._set_reduction(resolve_reduction(reduction=reduction), axis, keepdims)
+        self.delta = check_delta(delta)
+
+
+class PseudoHuberLoss(_Loss):
+    """Pseudo-Huber loss ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``, with gradient and Hessian.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}, optional
+        How to reduce the per-element losses.
+    delta : float, optional
+        Scale of the transition from quadratic to linear, ``> 0``.
+    axis : int or tuple of ints, optional
+        Axes that ``'mean'`` and ``'sum'`` reduce; all by default.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import huberish as hb
+    >>> hb.PseudoHuberLoss(reduction="sum", axis=1)(xp.ones((2, 3)), xp.zeros((2, 3)))
+    Array([1.24264069, 1.24264069], dtype=array_api_strict.float64)
+    """
+
+    _threshold_name = "delta"
+    _functions: ClassVar[dict[str, Callable[..., Any]]] = {
+        "loss": functional.pseudo_huber_loss,
+        "and_grad": functional.pseudo_huber_loss_and_grad,
+        "grad_hess": functional.pseudo_huber_loss_grad_hess,
+        "backward": functional.pseudo_huber_loss_backward,
+    }
+
+    def __init__(
+        self,
+        reduction: str = "mean",
+        delta: float = 1.0,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+    ) -> None:
+        self._set_reduction(resolve_reduction(reduction=reduction), axis, keepdims)
         self.delta = check_delta(delta)

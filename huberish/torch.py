@@ -17,61 +17,52 @@ Examples
 tensor([0.0000, 0.1667, 0.3333])
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from . import functional
 from ._reduction import resolve_reduction
-from ._validate import check_beta, check_delta
+from ._validate import Kind, check_axis, check_beta, check_delta
 
-__all__ = ["HuberLoss", "SmoothL1Loss", "huber_loss", "smooth_l1_loss"]
+__all__ = [
+    "HuberLoss",
+    "PseudoHuberLoss",
+    "SmoothL1Loss",
+    "huber_loss",
+    "pseudo_huber_loss",
+    "smooth_l1_loss",
+]
 
 
 class _Loss(torch.autograd.Function):
     """The loss as one autograd node: forward and backward both run huberish's kernel."""
 
     @staticmethod
-    def forward(
-        input: Any, target: Any, weight: Any, kind: str, threshold: float, reduction: str
-    ) -> torch.Tensor:
-        options = {
-            "reduction": reduction,
-            functional.LOSSES[kind].threshold: threshold,
-            "weight": weight,
-        }
-        return functional.LOSSES[kind].forward(input, target, **options)  # type: ignore[no-any-return]
+    def forward(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
+        return call.forward(input, target, weight)  # type: ignore[no-any-return]
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        input, target, weight, kind, threshold, reduction = inputs
+        input, target, weight, call = inputs
         tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
         ctx.save_for_backward(*tensors)
         ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in (input, target)]
-        ctx.options = {"reduction": reduction, functional.LOSSES[kind].threshold: threshold}
-        ctx.kind = kind
+        ctx.call = call
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
         input, target, weight = ctx.saved_tensors
         input = ctx.scalars[0] if input is None else input
         target = ctx.scalars[1] if target is None else target
-        grad_input, grad_target = functional.LOSSES[ctx.kind].backward(
-            grad_output, input, target, weight=weight, **ctx.options
-        )
+        grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
         wanted = ctx.needs_input_grad
-        return (
-            grad_input if wanted[0] else None,
-            grad_target if wanted[1] else None,
-            None,  # the weight gets no gradient
-            None,
-            None,
-            None,
-        )
+        # the weight gets no gradient
+        return (grad_input if wanted[0] else None, grad_target if wanted[1] else None, None, None)
 
 
-def _apply(*args: Any) -> torch.Tensor:
-    return _Loss.apply(*args)  # type: ignore[no-untyped-call,no-any-return]
+def _apply(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
+    return _Loss.apply(input, target, weight, call)  # type: ignore[no-untyped-call,no-any-return]
 
 
 def smooth_l1_loss(
@@ -83,13 +74,16 @@ def smooth_l1_loss(
     beta: float = 1.0,
     *,
     weight: torch.Tensor | None = None,
+    axis: Any = None,
+    keepdims: bool = False,
 ) -> torch.Tensor:
     """``torch.nn.functional.smooth_l1_loss`` with huberish's kernel and analytic backward.
 
     Arguments and semantics as `huberish.smooth_l1_loss`; `weight` gets no gradient.
     """
     reduction = resolve_reduction(size_average, reduce, reduction)
-    return _apply(input, target, weight, "smooth_l1", check_beta(beta), reduction)
+    call = functional.LossCall("smooth_l1", check_beta(beta), reduction, axis, keepdims)
+    return _apply(input, target, weight, call)
 
 
 def huber_loss(
@@ -98,23 +92,69 @@ def huber_loss(
     reduction: str = "mean",
     delta: float = 1.0,
     weight: torch.Tensor | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
 ) -> torch.Tensor:
     """``torch.nn.functional.huber_loss`` with huberish's kernel and analytic backward.
 
     Arguments and semantics as `huberish.huber_loss`; `weight` gets no gradient.
     """
-    reduction = resolve_reduction(reduction=reduction)
-    return _apply(input, target, weight, "huber", check_delta(delta), reduction)
+    call = functional.LossCall(
+        "huber", check_delta(delta), resolve_reduction(reduction=reduction), axis, keepdims
+    )
+    return _apply(input, target, weight, call)
 
 
-class SmoothL1Loss(torch.nn.Module):
-    """``torch.nn.SmoothL1Loss`` with huberish's kernel; validated at construction.
+def pseudo_huber_loss(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: torch.Tensor | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool = False,
+) -> torch.Tensor:
+    """`huberish.pseudo_huber_loss` as a torch autograd node (analytic backward)."""
+    call = functional.LossCall(
+        "pseudo_huber", check_delta(delta), resolve_reduction(reduction=reduction), axis, keepdims
+    )
+    return _apply(input, target, weight, call)
 
-    `weight`, if given, is a buffer (it follows the module's ``.to()``) broadcastable to the
-    loss shape.
-    """
+
+class _Module(torch.nn.Module):
+    """The loss modules' shared forward: options validated at construction, `weight` a buffer
+    (it follows the module's ``.to()``) broadcastable to the loss shape."""
 
     weight: torch.Tensor | None
+    reduction: str
+    _kind: ClassVar[Kind]
+    _threshold_name: ClassVar[str]
+
+    def __init__(self, weight: torch.Tensor | None, axis: Any, keepdims: bool) -> None:
+        super().__init__()
+        check_axis(axis, None, self.reduction)
+        self.axis, self.keepdims = axis, bool(keepdims)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input: Any, target: Any) -> torch.Tensor:
+        threshold = getattr(self, self._threshold_name)
+        call = functional.LossCall(self._kind, threshold, self.reduction, self.axis, self.keepdims)
+        return _apply(input, target, self.weight, call)
+
+    def extra_repr(self) -> str:
+        threshold = self._threshold_name
+        text = f"reduction={self.reduction!r}, {threshold}={getattr(self, threshold)}"
+        return text + (
+            f", axis={self.axis!r}, keepdims={self.keepdims}" if self.axis is not None else ""
+        )
+
+
+class SmoothL1Loss(_Module):
+    """``torch.nn.SmoothL1Loss`` with huberish's kernel; validated at construction."""
+
+    _kind, _threshold_name = "smooth_l1", "beta"
 
     def __init__(
         self,
@@ -123,39 +163,48 @@ class SmoothL1Loss(torch.nn.Module):
         reduction: str = "mean",
         beta: float = 1.0,
         weight: torch.Tensor | None = None,
+        *,
+        axis: Any = None,
+        keepdims: bool = False,
     ) -> None:
-        super().__init__()
         self.reduction = resolve_reduction(size_average, reduce, reduction)
         self.beta = check_beta(beta)
-        self.register_buffer("weight", weight)
-
-    def forward(self, input: Any, target: Any) -> torch.Tensor:
-        return smooth_l1_loss(
-            input, target, reduction=self.reduction, beta=self.beta, weight=self.weight
-        )
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, beta={self.beta}"
+        super().__init__(weight, axis, keepdims)
 
 
-class HuberLoss(torch.nn.Module):
-    """``torch.nn.HuberLoss`` with huberish's kernel; validated at construction.
+class HuberLoss(_Module):
+    """``torch.nn.HuberLoss`` with huberish's kernel; validated at construction."""
 
-    `weight`, if given, is a buffer broadcastable to the loss shape.
-    """
-
-    weight: torch.Tensor | None
+    _kind, _threshold_name = "huber", "delta"
 
     def __init__(
-        self, reduction: str = "mean", delta: float = 1.0, weight: torch.Tensor | None = None
+        self,
+        reduction: str = "mean",
+        delta: float = 1.0,
+        weight: torch.Tensor | None = None,
+        *,
+        axis: Any = None,
+        keepdims: bool = False,
     ) -> None:
-        super().__init__()
         self.reduction = resolve_reduction(reduction=reduction)
         self.delta = check_delta(delta)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, axis, keepdims)
 
-    def forward(self, input: Any, target: Any) -> torch.Tensor:
-        return huber_loss(input, target, self.reduction, self.delta, self.weight)
 
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, delta={self.delta}"
+class PseudoHuberLoss(_Module):
+    """`huberish.PseudoHuberLoss` as an ``nn.Module``; validated at construction."""
+
+    _kind, _threshold_name = "pseudo_huber", "delta"
+
+    def __init__(
+        self,
+        reduction: str = "mean",
+        delta: float = 1.0,
+        weight: torch.Tensor | None = None,
+        *,
+        axis: Any = None,
+        keepdims: bool = False,
+    ) -> None:
+        self.reduction = resolve_reduction(reduction=reduction)
+        self.delta = check_delta(delta)
+        super().__init__(weight, axis, keepdims)

@@ -19,9 +19,9 @@ for _name in hb.__all__:
     _function = getattr(hb, _name)
     if callable(_function) and not isinstance(_function, type) and _name != "resolve_reduction":
         lazy_xp_function(_function)
-for _method in ("forward", "loss_and_grad", "backward"):
-    lazy_xp_function((hb.SmoothL1Loss, _method))
-    lazy_xp_function((hb.HuberLoss, _method))
+for _method in ("forward", "loss_and_grad", "grad_hess", "backward"):
+    for _class in (hb.SmoothL1Loss, hb.HuberLoss, hb.PseudoHuberLoss):
+        lazy_xp_function((_class, _method))
 
 
 def to_numpy(x: Any) -> np.ndarray:

@@ -103,3 +103,13 @@ def test_arguments_are_validated_before_tracing():
         hjax.smooth_l1_loss(X, Y, beta=-1.0)
     with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
         hjax.huber_loss(X, Y, reduction="avg")
+
+
+def test_pseudo_huber_and_axis_agree_with_the_generic_function():
+    options = {"delta": 0.9, "reduction": "sum", "axis": 1}
+    ours = jax.jit(jax.grad(lambda x: jnp.sum(hjax.pseudo_huber_loss(x, Y, **options))))(X)
+    traced = jax.grad(lambda x: jnp.sum(hb.pseudo_huber_loss(x, YJ, **options)))(X)
+    np.testing.assert_allclose(ours, traced, rtol=1e-12)
+    per_sample = hjax.smooth_l1_loss(X, Y, beta=0.5, axis=1)
+    expected = reference(X, Y, beta=0.5, reduction="none")[0].mean(axis=1)
+    np.testing.assert_allclose(per_sample, expected, rtol=1e-12)

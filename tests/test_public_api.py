@@ -9,15 +9,23 @@ import huberish
 PUBLIC = {
     "HuberLoss",
     "LossAndGrad",
+    "LossGradHess",
+    "PseudoHuberLoss",
     "SmoothL1Loss",
     "__version__",
     "huber_loss",
     "huber_loss_and_grad",
     "huber_loss_backward",
+    "huber_loss_grad_hess",
+    "pseudo_huber_loss",
+    "pseudo_huber_loss_and_grad",
+    "pseudo_huber_loss_backward",
+    "pseudo_huber_loss_grad_hess",
     "resolve_reduction",
     "smooth_l1_loss",
     "smooth_l1_loss_and_grad",
     "smooth_l1_loss_backward",
+    "smooth_l1_loss_grad_hess",
 }
 
 

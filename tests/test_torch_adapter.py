@@ -215,3 +215,29 @@ def test_torch_autograd_traces_through_the_generic_functions():
         ours_or_theirs.append((loss, *torch.autograd.grad(loss, (x, y))))
     for a, b in zip(ours[0], theirs[0], strict=True):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize(
+    ("function", "options"),
+    [
+        (htorch.pseudo_huber_loss, {"delta": 0.8}),
+        (htorch.pseudo_huber_loss, {"delta": 0.8, "reduction": "sum", "axis": 1}),
+        (htorch.smooth_l1_loss, {"beta": 0.6, "axis": (0,), "keepdims": True}),
+        (htorch.huber_loss, {"delta": 0.6, "reduction": "sum", "axis": -1}),
+    ],
+)
+def test_pseudo_huber_and_axis_gradcheck(function, options):
+    x, y = _pair(((3, 4), (3, 4)))
+    assert torch.autograd.gradcheck(lambda a, b: function(a, b, **options), (x, y))
+    assert torch.autograd.gradgradcheck(lambda a, b: function(a, b, **options), (x, y))
+
+
+def test_pseudo_huber_module_with_axis():
+    crit = htorch.PseudoHuberLoss(delta=2.0, reduction="sum", axis=1)
+    assert repr(crit) == "PseudoHuberLoss(reduction='sum', delta=2.0, axis=1, keepdims=False)"
+    x, y = _pair(((3, 4), (3, 4)))
+    per_row = crit(x, y)
+    assert per_row.shape == (3,)
+    per_row.sum().backward()
+    d = (x - y).detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), d / np.sqrt(1 + (d / 2) ** 2), rtol=1e-12)
