@@ -102,9 +102,16 @@ def gpu_contestants(x: np.ndarray, y: np.ndarray, beta: float) -> dict[str, Call
 
 
 def time_interleaved(
-    contestants: dict[str, Callable[[], object]], repeats: int, inner: int
+    contestants: dict[str, Callable[[], object]], repeats: int, inner: int, pause: float = 0.05
 ) -> dict[str, list[float]]:
-    """Per-call seconds of each contestant, one entry per repetition, in rotating order."""
+    """Per-call seconds of each contestant, one entry per repetition, in rotating order.
+
+    Each timing starts after `pause` seconds: JAX's and torch's worker threads spin for a while
+    after a call, and on a machine with few cores they would slow whichever contestant runs
+    next (measured here: huberish 18 ms alone, 24 ms right after a JAX call, at n = 1e7). Only
+    long calls get a pause: on short ones it would instead charge torch for waking its idle
+    thread pool (0.19 ms -> 1.1 ms at n = 1e5), which back-to-back calls in a loop never pay.
+    """
     names = list(contestants)
     for name in names:  # warm up: compilation, caches, first-touch allocations
         contestants[name]()
@@ -112,6 +119,7 @@ def time_interleaved(
     for rep in range(repeats):
         for name in names[rep % len(names) :] + names[: rep % len(names)]:
             call = contestants[name]
+            time.sleep(pause)
             start = time.perf_counter()
             for _ in range(inner):
                 call()
@@ -142,7 +150,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             for beta in (1.0, 0.5):
                 contestants = make(x, y, beta)
                 inner = max(1, 10**6 // n) if not args.gpu else 1
-                times = time_interleaved(contestants, args.repeats, inner)
+                pause = args.pause if n >= 10**6 else 0.0
+                times = time_interleaved(contestants, args.repeats, inner, pause)
                 row: dict[str, object] = {"n": n, "dtype": dtype, "beta": beta, "inner": inner}
                 row["median_s"] = {k: statistics.median(v) for k, v in times.items()}
                 row["ratio"] = {
@@ -157,7 +166,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     row["peak_extra_over_input"] = peak / x.nbytes
                 rows.append(row)
                 print(_format_row(row), flush=True)
-    return {"machine": _machine(args.gpu), "repeats": args.repeats, "rows": rows}
+    return {
+        "machine": _machine(args.gpu),
+        "repeats": args.repeats,
+        "pause_s": args.pause,
+        "rows": rows,
+    }
 
 
 def _machine(gpu: bool) -> dict[str, str]:
@@ -233,6 +247,9 @@ def main() -> int:
     parser.add_argument("--gpu", action="store_true", help="CuPy and torch CUDA instead of CPU")
     parser.add_argument("--quick", action="store_true", help="3 repetitions, no files written")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument(
+        "--pause", type=float, default=0.05, help="quiet seconds before timing a call, n >= 1e6"
+    )
     parser.add_argument("--name", default=None, help="result file name (default: cpu or gpu)")
     args = parser.parse_args()
     if args.quick:

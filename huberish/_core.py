@@ -199,15 +199,18 @@ def weighted_terms(
     """`element_terms` of `d` for `request`, times `weight`; the gradient also times
     `grad_output`."""
     terms = element_terms(d, request, loss=loss, grad=grad, hess=hess)
+    if weight is None and grad_output is None:
+        return terms
     in_place = updates_in_place(request.xp)
-    factors = {"loss": (weight,), "grad": (grad_output, weight), "hess": (weight,)}
-    scaled = []
-    for name, term in zip(Terms._fields, terms, strict=True):
-        for factor in factors[name] if term is not None else ():
-            if factor is not None:
-                term = _multiply(term, factor, in_place)
-        scaled.append(term)
-    return Terms(*scaled)
+    element_loss, element_grad, element_hess = terms
+    if element_grad is not None and grad_output is not None:
+        element_grad = _multiply(element_grad, grad_output, in_place)
+    if weight is not None:
+        element_loss, element_grad, element_hess = (
+            None if t is None else _multiply(t, weight, in_place)
+            for t in (element_loss, element_grad, element_hess)
+        )
+    return Terms(element_loss, element_grad, element_hess)
 
 
 def _multiply(x: Array, factor: Array | float, in_place: bool) -> Array:

@@ -59,18 +59,14 @@ class Request:
     scale: float
     axis: tuple[int, ...] | None = None
     keepdims: bool = False
+    size: int = 0
+    """Number of elements of the broadcast shape."""
+    count: int = 0
+    """Number of elements each reduced loss sums over (the 'mean' divisor)."""
 
-    @property
-    def size(self) -> int:
-        """Number of elements of the broadcast shape."""
-        return math.prod(self.shape)
-
-    @property
-    def count(self) -> int:
-        """Number of elements each reduced loss sums over (the 'mean' divisor)."""
-        if self.axis is None:
-            return self.size
-        return math.prod(self.shape[a] for a in self.axis)
+    def __post_init__(self) -> None:
+        self.size = math.prod(self.shape)
+        self.count = self.size if self.axis is None else math.prod(self.shape[a] for a in self.axis)
 
     @property
     def loss_shape(self) -> tuple[int, ...]:
@@ -125,6 +121,8 @@ def check_axis(axis: Any, ndim: int | None, reduction: str) -> tuple[int, ...] |
 
 
 def _as_float(name: str, value: Any) -> float:
+    if type(value) is float:  # the common case, without the `numbers` ABC checks
+        return value
     # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings and complex: no.
     is_complex = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
     if not (is_complex or isinstance(value, str | bytes)):
@@ -164,7 +162,7 @@ def _namespace(arguments: dict[str, Any], xp: Namespace | None) -> Namespace:
     """The one namespace of the array arguments; TypeError naming any argument that is not one."""
     arrays = {}
     for name, x in arguments.items():
-        if is_array_api_obj(x):
+        if type(x) is np.ndarray or is_array_api_obj(x):
             arrays[name] = x
         elif not (name in ("input", "target", "grad_output") and _is_python_scalar(x)):
             kind = "an array" if name == "weight" else "an array or a Python int or float"
@@ -285,7 +283,8 @@ def prepare(
     dtypes = {name: _float_dtype(namespace, name, x) for name, x in arrays.items()}
 
     operands = [dtypes[name] for name in ("input", "target") if name in dtypes]
-    result_dtype = namespace.result_type(*operands)
+    same = len(operands) == 1 or operands[0] == operands[1]
+    result_dtype = operands[0] if same else namespace.result_type(*operands)
     compute_dtype = _compute_dtype(namespace, result_dtype)
 
     def cast(x: Array) -> Array:  # (or a Python scalar)
