@@ -1,0 +1,45 @@
+"""Sphinx configuration: furo, MyST, autosummary, napoleon, sphinx-autodoc-typehints."""
+
+import sys
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import huberish  # noqa: E402
+
+# sphinx-autodoc-typehints 3.6 calls an API that Sphinx 9 deprecates; not ours to fix.
+warnings.filterwarnings("ignore", message=".*set_application.* is deprecated")
+
+project = "huberish"
+author = "The huberish developers"
+copyright = "2026, The huberish developers"  # noqa: A001
+release = version = huberish.__version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
+    "sphinx_autodoc_typehints",
+]
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+exclude_patterns = ["_build", "_generated/*.md"]
+myst_heading_anchors = 3
+autosummary_generate = True
+autodoc_default_options = {"members": True, "undoc-members": False}
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+typehints_use_signature = False
+always_document_param_types = False
+doctest_test_doctest_blocks = "default"  # the `>>>` examples in docstrings run in the doctest build
+html_theme = "furo"
+html_title = f"huberish {version}"
+
+
+def setup(app):  # noqa: ANN001, ANN201
+    from _generate import generate
+
+    app.connect("builder-inited", lambda _app: generate())
