@@ -15,12 +15,11 @@ def backends_table() -> None:
     rows = _report.check_backends()
 
     def fmt(value: float | None) -> str:
-        return "–" if value is None or value != value else f"{value:.1e}"
+        return "-" if value is None or value != value else f"{value:.1e}"
 
-    lines = [
-        "| library | version | device | dtype | max error, loss | max error, gradients | vs torch | status |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    header = ["library", "version", "device", "dtype", "max error, loss", "max error, gradients"]
+    header += ["vs torch", "status"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for r in rows:
         lines.append(
             f"| {r.library} | {r.version} | {r.device} | {r.dtype} | {fmt(r.loss_error)} "

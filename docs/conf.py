@@ -14,7 +14,7 @@ warnings.filterwarnings("ignore", message=".*set_application.* is deprecated")
 
 project = "huberish"
 author = "The huberish developers"
-copyright = "2026, The huberish developers"  # noqa: A001
+copyright = "2026, The huberish developers"
 release = version = huberish.__version__
 
 extensions = [
@@ -39,7 +39,7 @@ html_theme = "furo"
 html_title = f"huberish {version}"
 
 
-def setup(app):  # noqa: ANN001, ANN201
+def setup(app):
     from _generate import generate
 
     app.connect("builder-inited", lambda _app: generate())

@@ -26,15 +26,15 @@ def reference(
     """Loss and gradients ``(loss, grad_input, grad_target)`` of ``scale * smooth_l1(beta)``.
 
     For finite inputs only. Huber with `delta` is ``beta=delta, scale=delta``. With
-    `pseudo_huber`, the textbook ``beta**2 * (sqrt(1 + (d / beta)**2) - 1)`` instead.
+    `pseudo_huber`, ``beta**2 * (sqrt(1 + (d / beta)**2) - 1)`` instead.
     """
     x = np.asarray(input, dtype=np.float64)
     y = np.asarray(target, dtype=np.float64)
     d = np.subtract(*np.broadcast_arrays(x, y))
     a = np.abs(d)
-    if pseudo_huber:
-        root = np.sqrt(1 + (d / beta) ** 2)
-        loss, grad = beta**2 * (root - 1), d / root
+    if pseudo_huber:  # sqrt(1 + u**2) - 1 as expm1(log1p(u**2) / 2): no cancellation near 0
+        u2 = (d / beta) ** 2
+        loss, grad = beta**2 * np.expm1(0.5 * np.log1p(u2)), d / np.sqrt(1 + u2)
     elif beta == 0:
         loss, grad = a, np.sign(d)
     else:

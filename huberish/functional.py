@@ -61,6 +61,9 @@ def _grad_hess(
 def _backward(
     kind: Kind, threshold: Any, grad_output: Any, input: Any, target: Any, **options: Any
 ) -> tuple[Array, Array]:
+    if grad_output is None:  # (None elsewhere means "no grad_output": a forward call)
+        msg = "`grad_output` must be an array or a Python int or float; got NoneType."
+        raise TypeError(msg)
     options["grad_output"] = grad_output
     request, grad_output = _prepare(kind, threshold, input, target, options)
     _, (grad_input, grad_target) = evaluate(

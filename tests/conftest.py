@@ -15,9 +15,9 @@ settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 settings.register_profile(
-    "ci",
+    "ci",  # 2,000 examples per property (capped at 200 per backend where the backend is fixed)
     deadline=None,
-    max_examples=300,
+    max_examples=2000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -17,13 +17,14 @@ def _blocks(path):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_examples_run(path):
     namespace: dict = {}
-    ran = 0
+    ran, missing = 0, set()
     for block in _blocks(path):
         imported = re.findall(r"^\s*import (\w+)|^\s*from (\w+)", block, flags=re.MULTILINE)
-        modules = {a or b for a, b in imported}
-        if any(importlib.util.find_spec(m) is None for m in modules):
-            continue  # e.g. CuPy without a GPU: the block is shown, not run
+        absent = {m for m in (a or b for a, b in imported) if importlib.util.find_spec(m) is None}
+        if absent:  # e.g. CuPy without a GPU: the block is shown, not run
+            missing |= absent
+            continue
         exec(compile(block, f"{path.name}:python-block", "exec"), namespace)
         ran += 1
-    if _blocks(path):
-        assert ran, f"no example of {path.name} could run here"
+    if not ran and missing:
+        pytest.skip(f"every example of {path.name} needs {', '.join(sorted(missing))}")

@@ -5,7 +5,6 @@ written out where the semantics fix them (L1 at beta=0, NaN propagation, ...).
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -26,75 +25,7 @@ def _default_float(xp, x):
 
 
 # ---------------------------------------------------------------------------------------------
-# Errors: each bad input raises the documented exception, naming the argument.
-
-
-def _bad_calls(xp, x):
-    """(description, call, exception, message) for every kind of bad input."""
-    y = xp.zeros_like(x)
-    loss = hb.smooth_l1_loss
-    return [
-        ("list input", lambda: loss([1.0], y), TypeError, "`input` must be an array"),
-        ("str target", lambda: loss(x, "0"), TypeError, "`target` must be an array"),
-        ("None target", lambda: loss(x, None), TypeError, "`target` must be an array"),
-        ("two scalars", lambda: loss(1.0, 2.0), TypeError, "At least one of `input`"),
-        ("bool scalar", lambda: loss(x, True), TypeError, "`target` must be an array"),
-        ("bool input", lambda: loss(x > 0, y), TypeError, "`input` must have an integer"),
-        ("list weight", lambda: loss(x, y, weight=[1.0]), TypeError, "`weight` must be an array"),
-        ("bool weight", lambda: loss(x, y, weight=x > 0), TypeError, "`weight` must have"),
-        ("reduction", lambda: loss(x, y, reduction="avg"), ValueError, "avg is not a valid"),
-        ("reduction None", lambda: loss(x, y, reduction=None), ValueError, "None is not a valid"),
-        ("reduction type", lambda: loss(x, y, reduction=1), ValueError, "1 is not a valid"),
-        ("beta < 0", lambda: loss(x, y, beta=-1.0), ValueError, "`beta` must be a non-negative"),
-        ("beta NaN", lambda: loss(x, y, beta=math.nan), ValueError, "`beta` must be a non-neg"),
-        ("beta str", lambda: loss(x, y, beta="1"), TypeError, "`beta` must be a real number"),
-        ("beta None", lambda: loss(x, y, beta=None), TypeError, "`beta` must be a real number"),
-        ("beta complex", lambda: loss(x, y, beta=1j), TypeError, "`beta` must be a real number"),
-        ("beta array", lambda: loss(x, y, beta=np.ones(2)), TypeError, "`beta` must be a real"),
-        ("delta 0", lambda: hb.huber_loss(x, y, delta=0.0), ValueError, "`delta` must be a pos"),
-        ("delta < 0", lambda: hb.huber_loss(x, y, delta=-1), ValueError, "`delta` must be a pos"),
-        ("delta NaN", lambda: hb.huber_loss(x, y, delta=math.nan), ValueError, "`delta` must"),
-        ("delta str", lambda: hb.huber_loss(x, y, delta="a"), TypeError, "`delta` must be a real"),
-        (
-            "weight shape",
-            lambda: loss(x, y, weight=xp.ones(3, device=device_of(x))),
-            ValueError,
-            "`weight` of shape",
-        ),
-        (
-            "weight bigger",
-            lambda: loss(x, y, weight=xp.ones((2, 2, 4), device=device_of(x))),
-            ValueError,
-            "does not broadcast to the loss shape",
-        ),
-        (
-            "grad_output shape",
-            lambda: hb.smooth_l1_loss_backward(xp.ones(3, device=device_of(x)), x, y),
-            ValueError,
-            "`grad_output` of shape",
-        ),
-        (
-            "grad_output list",
-            lambda: hb.huber_loss_backward([1.0], x, y),
-            TypeError,
-            "`grad_output` must be an array",
-        ),
-        (
-            # torch checks the reduction before beta: the reduction error wins.
-            "check order",
-            lambda: loss(x, y, reduction="avg", beta=-1.0),
-            ValueError,
-            "avg is not a valid",
-        ),
-    ]
-
-
-def test_bad_input_raises(xp, asarray):
-    x = asarray(X)
-    for description, call, exception, message in _bad_calls(xp, x):
-        with pytest.raises(exception, match=message):
-            call()
-        assert description
+# Errors (the full table of bad inputs is in test_reliability.py)
 
 
 def test_incompatible_shapes_warn_then_raise(xp, asarray):
@@ -104,40 +35,6 @@ def test_incompatible_shapes_warn_then_raise(xp, asarray):
         pytest.raises(ValueError, match=r"of shape \(2, 4\) and `target` of shape \(3,\) cannot"),
     ):
         hb.smooth_l1_loss(asarray(X), asarray(np.zeros(3)))
-
-
-def test_complex_input_raises(xp, asarray, library):
-    if library == "dask.array":
-        pytest.skip("the test builds complex data with NumPy, which Dask's asarray keeps")
-    z = asarray(X.astype(np.complex128))
-    with pytest.raises(TypeError, match="`input` must have an integer or real floating dtype"):
-        hb.smooth_l1_loss(z, asarray(Y))
-
-
-def test_mixed_libraries_raise(xp, asarray, library):
-    if library == "numpy":
-        pytest.skip("needs a second library")
-    with pytest.raises(TypeError, match="must come from the same array library"):
-        hb.smooth_l1_loss(asarray(X), Y)
-
-
-def test_mixed_devices_raise():
-    xps = pytest.importorskip("array_api_strict")
-    x = xps.asarray(X, device=xps.Device("device1"))
-    y = xps.asarray(Y)
-    with pytest.raises(ValueError, match="`target` is on device"):
-        hb.smooth_l1_loss(x, y)
-
-
-def test_classes_validate_at_construction():
-    with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
-        hb.SmoothL1Loss(reduction="avg")
-    with pytest.raises(ValueError, match="`beta` must be a non-negative number"):
-        hb.SmoothL1Loss(beta=-0.5)
-    with pytest.raises(ValueError, match="`delta` must be a positive number"):
-        hb.HuberLoss(delta=0)
-    with pytest.raises(TypeError, match="`delta` must be a real number"):
-        hb.HuberLoss(delta="1")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,15 +166,6 @@ def test_float32_stays_float32_with_numpy_scalar_beta(xp, asarray):
 def test_zero_d_array_beta_is_accepted(xp, asarray):
     loss = hb.smooth_l1_loss(asarray(X), asarray(Y), beta=np.asarray(0.5))
     assert_close(loss, reference(X, Y, beta=0.5)[0], dtype="float64")
-
-
-def test_half_precision_is_computed_in_float32(xp, asarray, library):
-    if library.startswith("array_api_strict"):
-        pytest.skip("array-api-strict has no float16")
-    # torch computes 0.5 * 400**2 in float16 and overflows to inf; the true loss is 80.
-    x = asarray(np.array([400.0]), np.float16)
-    loss = hb.smooth_l1_loss(x, xp.zeros_like(x), beta=1000.0)
-    assert_close(loss, 80.0, dtype="float16", rtol=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,24 +310,7 @@ def test_results_stay_on_the_input_device(xp, asarray):
 
 
 # ---------------------------------------------------------------------------------------------
-# Inputs are never modified; classes hold no state
-
-
-def test_inputs_are_not_modified(xp, asarray):
-    x, y, w = asarray(X), asarray(Y), asarray(np.full(4, 2.0))
-    hb.smooth_l1_loss_and_grad(x, y, weight=w)
-    hb.huber_loss_backward(asarray(1.0), x, y, weight=w)
-    for array, original in ((x, X), (y, Y), (w, np.full(4, 2.0))):
-        np.testing.assert_array_equal(to_numpy(array), original)
-
-
-def test_read_only_numpy_inputs_work():
-    x, y = X.copy(), Y.copy()
-    x.flags.writeable = y.flags.writeable = False
-    loss, grad = hb.smooth_l1_loss_and_grad(x, y)
-    expected_loss, expected_grad, _ = reference(X, Y, beta=1.0)
-    assert_close(loss, expected_loss, dtype="float64")
-    assert_close(grad, expected_grad, dtype="float64")
+# Classes
 
 
 @pytest.mark.parametrize(
@@ -475,14 +346,6 @@ def test_class_attributes_and_repr():
     huber = hb.HuberLoss("sum", 3)
     assert (huber.reduction, huber.delta) == ("sum", 3.0)
     assert repr(huber) == "HuberLoss(reduction='sum', delta=3.0)"
-
-
-def test_valid_input_never_warns(xp, asarray):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for reduction in ("none", "mean", "sum"):
-            hb.smooth_l1_loss_and_grad(asarray(X), asarray(Y), reduction=reduction, beta=0.0)
-            hb.huber_loss_backward(asarray(np.ones(X.shape)), asarray(X), asarray(Y), "none")
 
 
 def test_dask_graph_streams_chunk_by_chunk():

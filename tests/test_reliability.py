@@ -1,0 +1,277 @@
+"""Trying to break it: every kind of bad input on every backend; nothing lost or modified; no
+hidden state; the same results from 8 threads at once; warnings only where documented."""
+
+import math
+import pathlib
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from helpers import assert_close, to_numpy
+
+import huberish as hb
+from huberish._compat import device as device_of
+from huberish._reference import reference
+
+lazy_xp_modules = [hb]  # run tagged functions jitted on JAX, lazily on Dask (helpers.py)
+
+PACKAGE = pathlib.Path(hb.__file__).resolve().parent
+X = np.array([[-2.0, -0.5, 0.0, 0.25], [1.0, 3.0, -1.0, 0.75]])
+Y = np.array([[0.0, 0.5, 0.0, -0.25], [0.5, -1.0, 0.0, 0.75]])
+
+# --- bad input, every kind: (argument, description, call, exception, message) -------------------
+
+
+def bad_inputs(xp, x):
+    """Every bad input this suite tries, as rows of a table."""
+    y, dev = xp.zeros_like(x), device_of(x)
+    sl1, huber, pseudo = hb.smooth_l1_loss, hb.huber_loss, hb.pseudo_huber_loss
+    not_array = "must be an array or a Python int or float"
+    rows = []
+    for name, value in [("list", [1.0]), ("str", "0"), ("None", None), ("object", object()),
+                        ("dict", {}), ("bool", True), ("complex", 1j)]:  # fmt: skip
+        rows.append(("input", name, lambda v=value: sl1(v, y), TypeError, f"`input` {not_array}"))
+        rows.append(("target", name, lambda v=value: sl1(x, v), TypeError, f"`target` {not_array}"))
+    rows.append(("input", "two scalars", lambda: sl1(1.0, 2.0), TypeError, "At least one of"))
+    for operand in ("input", "target", "weight", "grad_output"):
+        for kind in ("bool", "complex128"):
+            bad = x > 0 if kind == "bool" else xp.astype(x, xp.complex128)
+
+            def call(operand=operand, bad=bad):
+                arrays = {"input": x, "target": y, "weight": None, "grad_output": xp.ones_like(x)}
+                arrays[operand] = bad
+                return hb.smooth_l1_loss_backward(
+                    arrays["grad_output"], arrays["input"], arrays["target"],
+                    reduction="none", weight=arrays["weight"],
+                )  # fmt: skip
+
+            message = f"`{operand}` must have an integer or real floating dtype"
+            rows.append((operand, f"{kind} dtype", call, TypeError, message))
+    for name, value in [("avg", "avg"), ("None", None), ("int", 1), ("bytes", b"mean"),
+                        ("list", ["mean"]), ("upper case", "MEAN"), ("empty", "")]:  # fmt: skip
+        message = f"{value} is not a valid value for reduction".replace("[", r"\[")
+        message = message.replace("]", r"\]")
+        rows.append(
+            ("reduction", name, lambda v=value: sl1(x, y, reduction=v), ValueError, message)
+        )
+    for name, value, exc, message in [
+        ("negative", -1.0, ValueError, "non-negative"),
+        ("-inf", -math.inf, ValueError, "non-negative"),
+        ("NaN", math.nan, ValueError, "non-negative"),
+        ("str", "1", TypeError, "real number"),
+        ("None", None, TypeError, "real number"),
+        ("complex", 1j, TypeError, "real number"),
+        ("list", [1.0], TypeError, "real number"),
+        ("array", np.ones(2), TypeError, "real number"),
+        ("object", object(), TypeError, "real number"),
+    ]:
+        rows.append(
+            ("beta", name, lambda v=value: sl1(x, y, beta=v), exc, f"`beta` must be a {message}")
+        )
+    for name, value, exc, message in [
+        ("zero", 0.0, ValueError, "positive"),
+        ("negative", -1, ValueError, "positive"),
+        ("NaN", math.nan, ValueError, "positive"),
+        ("str", "a", TypeError, "real number"),
+        ("None", None, TypeError, "real number"),
+        ("array", np.ones(3), TypeError, "real number"),
+    ]:
+        for loss in (huber, pseudo):
+            rows.append(("delta", f"{name} ({loss.__name__})", lambda v=value, f=loss: f(x, y, delta=v), exc, f"`delta` must be a {message}"))  # fmt: skip
+    ones = lambda shape: xp.ones(shape, dtype=x.dtype, device=dev)  # noqa: E731
+    rows += [
+        ("weight", "wrong shape", lambda: sl1(x, y, weight=ones(3)), ValueError, "`weight` of shape"),
+        ("weight", "bigger shape", lambda: sl1(x, y, weight=ones((3, 2, 4))), ValueError, "does not broadcast to the loss shape"),
+        ("weight", "list", lambda: sl1(x, y, weight=[1.0]), TypeError, "`weight` must be an array"),
+        ("weight", "scalar", lambda: sl1(x, y, weight=2.0), TypeError, "`weight` must be an array"),
+        ("grad_output", "wrong shape ('none')", lambda: hb.huber_loss_backward(ones(3), x, y, "none"), ValueError, "`grad_output` of shape"),
+        ("grad_output", "not 0-d ('mean')", lambda: hb.huber_loss_backward(ones((2, 4)), x, y), ValueError, "`grad_output` of shape"),
+        ("grad_output", "list", lambda: hb.huber_loss_backward([1.0], x, y), TypeError, "`grad_output` must be an array"),
+        ("grad_output", "None", lambda: hb.smooth_l1_loss_backward(None, x, y), TypeError, "`grad_output` must be an array"),
+        ("input/target", "shapes that do not broadcast", lambda: sl1(x, ones(3)), ValueError, "cannot be broadcast together"),
+        ("axis", "out of range", lambda: sl1(x, y, axis=2), ValueError, "`axis` must be distinct axes"),
+        ("axis", "repeated", lambda: sl1(x, y, axis=(1, -1)), ValueError, "`axis` must be distinct axes"),
+        ("axis", "float", lambda: sl1(x, y, axis=1.0), TypeError, "`axis` must be None, an int"),
+        ("axis", "str", lambda: sl1(x, y, axis="0"), TypeError, "`axis` must be None, an int"),
+        ("axis", "with 'none'", lambda: sl1(x, y, reduction="none", axis=0), ValueError, "`axis` applies to 'mean' and 'sum'"),
+        ("reduction/beta", "both bad: reduction first", lambda: sl1(x, y, reduction="avg", beta=-1), ValueError, "avg is not a valid"),
+    ]  # fmt: skip
+    return rows
+
+
+def test_bad_input_table(xp, asarray):
+    """Each bad input raises the documented exception, naming the argument, from huberish."""
+    x = asarray(X)
+    rows = bad_inputs(xp, x)
+    for argument, description, call, exception, message in rows:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Using a target size", UserWarning)
+            with pytest.raises(exception, match=message) as excinfo:
+                call()
+        # raised by huberish's own checks, not from inside NumPy, torch, JAX or Dask
+        where = pathlib.Path(excinfo.traceback[-1].path)
+        assert PACKAGE in where.parents, (argument, description, where)
+    assert len(rows) >= 60
+
+
+def test_mixed_libraries_raise(xp, asarray, library):
+    if library == "numpy":
+        pytest.skip("needs a second library")
+    x = asarray(X)
+    message = "All array arguments must come from the same array library"
+    for call in (
+        lambda: hb.smooth_l1_loss(x, Y),
+        lambda: hb.smooth_l1_loss(x, x, weight=np.ones(4)),
+        lambda: hb.huber_loss_backward(np.asarray(1.0), x, x),
+    ):
+        with pytest.raises(TypeError, match=message):
+            call()
+
+
+def test_mixed_devices_raise():
+    xps = pytest.importorskip("array_api_strict")
+    x = xps.asarray(X, device=xps.Device("device1"))
+    y = xps.asarray(Y)
+    with pytest.raises(ValueError, match="`target` is on device"):
+        hb.smooth_l1_loss(x, y)
+    with pytest.raises(ValueError, match="`weight` is on device"):
+        hb.smooth_l1_loss(x, x, weight=xps.ones(4))
+
+
+def test_classes_reject_bad_arguments_at_construction():
+    cases = [
+        (lambda: hb.SmoothL1Loss(reduction="avg"), ValueError, "avg is not a valid value"),
+        (lambda: hb.SmoothL1Loss(beta=-0.5), ValueError, "`beta` must be a non-negative"),
+        (lambda: hb.SmoothL1Loss(beta="1"), TypeError, "`beta` must be a real number"),
+        (lambda: hb.HuberLoss(delta=0), ValueError, "`delta` must be a positive number"),
+        (lambda: hb.PseudoHuberLoss(delta=None), TypeError, "`delta` must be a real number"),
+        (lambda: hb.HuberLoss(axis=1.5), TypeError, "`axis` must be None, an int"),
+        (lambda: hb.HuberLoss("none", axis=0), ValueError, "`axis` applies to 'mean' and 'sum'"),
+    ]
+    for make, exception, message in cases:
+        with pytest.raises(exception, match=message):
+            make()
+
+
+# --- nothing lost ----------------------------------------------------------------------------
+
+FUNCTIONS = [
+    (hb.smooth_l1_loss, {}), (hb.smooth_l1_loss_and_grad, {}), (hb.smooth_l1_loss_grad_hess, {}),
+    (hb.huber_loss, {}), (hb.huber_loss_and_grad, {}), (hb.huber_loss_grad_hess, {}),
+    (hb.pseudo_huber_loss, {}), (hb.pseudo_huber_loss_and_grad, {}), (hb.pseudo_huber_loss_grad_hess, {}),
+]  # fmt: skip
+BACKWARDS = [hb.smooth_l1_loss_backward, hb.huber_loss_backward, hb.pseudo_huber_loss_backward]
+
+
+def test_no_public_function_modifies_its_inputs(xp, asarray):
+    x, y, w, go = asarray(X), asarray(Y), asarray(np.full(4, 2.0)), asarray(1.5)
+    originals = [(x, X), (y, Y), (w, np.full(4, 2.0)), (go, 1.5)]
+    for function, options in FUNCTIONS:
+        function(x, y, weight=w, **options)
+    for backward in BACKWARDS:
+        backward(go, x, y, weight=w)
+    for array, original in originals:
+        np.testing.assert_array_equal(to_numpy(array), original)
+
+
+def test_read_only_numpy_inputs_work_everywhere():
+    x, y, w = X.copy(), Y.copy(), np.full(4, 2.0)
+    for array in (x, y, w):
+        array.flags.writeable = False
+    big = np.repeat(X, 50_000, axis=1)  # the blocked path too
+    big.flags.writeable = False
+    for function, options in FUNCTIONS:
+        function(x, y, weight=w, **options)
+        function(big, big * 0.5, **options)
+    for backward in BACKWARDS:
+        backward(1.0, x, y, weight=w)
+
+
+def test_classes_carry_no_state_between_calls(xp, asarray):
+    for crit in (hb.SmoothL1Loss(beta=0.5), hb.HuberLoss(delta=2.0, axis=1), hb.PseudoHuberLoss()):
+        state = dict(vars(crit))
+        first = to_numpy(crit.grad_hess(asarray(X), asarray(Y)).grad)
+        crit(asarray(Y), asarray(X))
+        reversed_x = np.ascontiguousarray(X[:, ::-1])
+        crit.backward(asarray(np.ones(2) if crit.axis else 1.0), asarray(reversed_x), asarray(Y))
+        np.testing.assert_array_equal(to_numpy(crit.grad_hess(asarray(X), asarray(Y)).grad), first)
+        assert vars(crit) == state
+
+
+@pytest.mark.parametrize("size", [1000, 400_000])  # the whole-array and the blocked paths
+def test_eight_threads_at_once_give_identical_results(size):
+    rng = np.random.default_rng(size)
+    x, y, w = rng.standard_normal(size), rng.standard_normal(size), rng.random(size)
+    crit = hb.HuberLoss(delta=0.7)
+    calls = [
+        lambda: hb.smooth_l1_loss_and_grad(x, y, beta=0.5, weight=w),
+        lambda: hb.pseudo_huber_loss_grad_hess(x, y, reduction="sum"),
+        lambda: crit.backward(2.0, x, y),
+        lambda: hb.smooth_l1_loss(np.float32(1) * x, y, reduction="none"),
+    ]
+    expected = [call() for call in calls]
+    results: dict[int, list] = {}
+    barrier = threading.Barrier(8)
+
+    def worker(index):
+        barrier.wait()
+        results[index] = [calls[(index + k) % len(calls)]() for k in range(3 * len(calls))]
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, outputs in results.items():
+        for k, output in enumerate(outputs):
+            want = expected[(index + k) % len(calls)]
+            pairs = zip(output, want, strict=True) if isinstance(want, tuple) else [(output, want)]
+            for got, expected_part in pairs:
+                np.testing.assert_array_equal(got, expected_part)
+    assert len(results) == 8
+
+
+def test_torch_concurrent_calls():
+    torch = pytest.importorskip("torch")
+    x, y = torch.randn(10_000, dtype=torch.float64), torch.randn(10_000, dtype=torch.float64)
+    expected = hb.huber_loss_and_grad(x, y, delta=0.3)
+    outputs = []
+
+    def worker():
+        outputs.append(hb.huber_loss_and_grad(x, y, delta=0.3))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for loss, grad in outputs:
+        assert torch.equal(loss, expected.loss)
+        assert torch.equal(grad, expected.grad)
+
+
+# --- warnings only where documented ----------------------------------------------------------
+
+
+def test_valid_input_never_warns(xp, asarray):
+    x, y = asarray(X), asarray(Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for beta in (0.0, 1e-300, 0.5, 1e300, math.inf):
+            for reduction in ("none", "mean", "sum"):
+                hb.smooth_l1_loss_grad_hess(x, y, reduction=reduction, beta=beta)
+        hb.huber_loss_backward(asarray(np.ones(X.shape)), x, y, "none")
+        hb.pseudo_huber_loss_grad_hess(asarray(np.array([0.0, 1e300, -1e-300, math.inf])), 0.0)
+        hb.smooth_l1_loss(asarray(np.zeros((0, 2))), 0.0)  # empty 'mean': NaN, silently
+
+
+def test_every_documented_warning_is_raised(xp, asarray):
+    x = asarray(X)
+    with pytest.warns(UserWarning, match="Using a target size"):
+        hb.pseudo_huber_loss(x, asarray(Y[0]))
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        hb.smooth_l1_loss_and_grad(x, x, size_average=True, reduce=True)
+    with pytest.warns(UserWarning, match="reduction='elementwise_mean' is deprecated"):
+        loss = hb.smooth_l1_loss(x, xp.zeros_like(x), reduction="elementwise_mean")
+    assert_close(loss, reference(X, 0.0, beta=1.0)[0], dtype="float64")
