@@ -13,6 +13,8 @@ from ._docstrings import fill
 from ._validate import Kind, Request, prepare
 
 __all__ = [
+    "FUNCTIONS",
+    "Functions",
     "LossAndGrad",
     "LossCall",
     "LossGradHess",
@@ -785,11 +787,36 @@ def pseudo_huber_loss_backward(
     )
 
 
-_LOSSES: dict[str, tuple[Callable[..., Array], Callable[..., tuple[Array, Array]], str]] = {
-    "smooth_l1": (smooth_l1_loss, smooth_l1_loss_backward, "beta"),
-    "huber": (huber_loss, huber_loss_backward, "delta"),
-    "pseudo_huber": (pseudo_huber_loss, pseudo_huber_loss_backward, "delta"),
+class Functions(NamedTuple):
+    """One loss's public functions, and the name of its threshold argument."""
+
+    loss: Callable[..., Array]
+    and_grad: Callable[..., LossAndGrad]
+    grad_hess: Callable[..., LossGradHess]
+    backward: Callable[..., tuple[Array, Array]]
+    threshold: str
+
+
+FUNCTIONS = {
+    "smooth_l1": Functions(
+        smooth_l1_loss,
+        smooth_l1_loss_and_grad,
+        smooth_l1_loss_grad_hess,
+        smooth_l1_loss_backward,
+        "beta",
+    ),
+    "huber": Functions(
+        huber_loss, huber_loss_and_grad, huber_loss_grad_hess, huber_loss_backward, "delta"
+    ),
+    "pseudo_huber": Functions(
+        pseudo_huber_loss,
+        pseudo_huber_loss_and_grad,
+        pseudo_huber_loss_grad_hess,
+        pseudo_huber_loss_backward,
+        "delta",
+    ),
 }
+"""Each loss's functions, for the classes and the framework adapters."""
 
 
 class LossCall(NamedTuple):
@@ -806,16 +833,16 @@ class LossCall(NamedTuple):
     keepdims: bool = False
 
     def _options(self, weight: Array | None) -> dict[str, Any]:
-        name = _LOSSES[self.kind][2]
+        name = FUNCTIONS[self.kind].threshold
         options = {"reduction": self.reduction, name: self.threshold, "weight": weight}
         return {**options, "axis": self.axis, "keepdims": self.keepdims}
 
     def forward(self, input: Any, target: Any, weight: Array | None) -> Array:
         """The loss."""
-        return _LOSSES[self.kind][0](input, target, **self._options(weight))
+        return FUNCTIONS[self.kind].loss(input, target, **self._options(weight))
 
     def backward(
         self, grad_output: Any, input: Any, target: Any, weight: Array | None
     ) -> tuple[Array, Array]:
         """The gradients of ``sum(grad_output * loss)`` for `input` and `target`."""
-        return _LOSSES[self.kind][1](grad_output, input, target, **self._options(weight))
+        return FUNCTIONS[self.kind].backward(grad_output, input, target, **self._options(weight))

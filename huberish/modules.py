@@ -1,7 +1,6 @@
 """`SmoothL1Loss`, `HuberLoss` and `PseudoHuberLoss`: torch-style loss classes, validated at
 construction."""
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from . import functional
@@ -25,15 +24,14 @@ class _Loss:
     reduction: Reduction
     axis: int | tuple[int, ...] | None
     keepdims: bool
-    _threshold_name: ClassVar[str]
-    _functions: ClassVar[dict[str, Callable[..., Any]]]
+    _functions: ClassVar[functional.Functions]
 
     def _set_reduction(self, reduction: Reduction, axis: Any, keepdims: bool) -> None:
         check_axis(axis, None, reduction)  # the range is checked against each call's shape
         self.reduction, self.axis, self.keepdims = reduction, axis, bool(keepdims)
 
     def _options(self) -> dict[str, Any]:
-        threshold = self._threshold_name
+        threshold = self._functions.threshold
         options = {"reduction": self.reduction, threshold: getattr(self, threshold)}
         if self.axis is not None or self.keepdims:
             options.update(axis=self.axis, keepdims=self.keepdims)
@@ -49,21 +47,19 @@ class _Loss:
         self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
     ) -> Array:
         """The loss of `input` against `target`."""
-        return self._functions["loss"](input, target, weight=weight, xp=xp, **self._options())
+        return self._functions.loss(input, target, weight=weight, xp=xp, **self._options())
 
     def loss_and_grad(
         self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
     ) -> functional.LossAndGrad:
         """The loss and its gradient with respect to `input`."""
-        function = self._functions["and_grad"]
-        return function(input, target, weight=weight, xp=xp, **self._options())  # type: ignore[no-any-return]
+        return self._functions.and_grad(input, target, weight=weight, xp=xp, **self._options())
 
     def grad_hess(
         self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
     ) -> functional.LossGradHess:
         """The loss, its gradient and its Hessian diagonal with respect to `input`."""
-        function = self._functions["grad_hess"]
-        return function(input, target, weight=weight, xp=xp, **self._options())  # type: ignore[no-any-return]
+        return self._functions.grad_hess(input, target, weight=weight, xp=xp, **self._options())
 
     def backward(
         self,
@@ -75,8 +71,8 @@ class _Loss:
         xp: Namespace | None = None,
     ) -> tuple[Array, Array]:
         """The gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`."""
-        function = self._functions["backward"]
-        return function(grad_output, input, target, weight=weight, xp=xp, **self._options())  # type: ignore[no-any-return]
+        options = self._options()
+        return self._functions.backward(grad_output, input, target, weight=weight, xp=xp, **options)
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
@@ -115,13 +111,7 @@ class SmoothL1Loss(_Loss):
     Array([0.25, 0.5 ], dtype=array_api_strict.float64)
     """
 
-    _threshold_name = "beta"
-    _functions: ClassVar[dict[str, Callable[..., Any]]] = {
-        "loss": functional.smooth_l1_loss,
-        "and_grad": functional.smooth_l1_loss_and_grad,
-        "grad_hess": functional.smooth_l1_loss_grad_hess,
-        "backward": functional.smooth_l1_loss_backward,
-    }
+    _functions = functional.FUNCTIONS["smooth_l1"]
 
     def __init__(
         self,
@@ -161,13 +151,7 @@ class HuberLoss(_Loss):
     Array(4.5, dtype=array_api_strict.float64)
     """
 
-    _threshold_name = "delta"
-    _functions: ClassVar[dict[str, Callable[..., Any]]] = {
-        "loss": functional.huber_loss,
-        "and_grad": functional.huber_loss_and_grad,
-        "grad_hess": functional.huber_loss_grad_hess,
-        "backward": functional.huber_loss_backward,
-    }
+    _functions = functional.FUNCTIONS["huber"]
 
     def __init__(
         self,
@@ -203,13 +187,7 @@ class PseudoHuberLoss(_Loss):
     Array([1.24264069, 1.24264069], dtype=array_api_strict.float64)
     """
 
-    _threshold_name = "delta"
-    _functions: ClassVar[dict[str, Callable[..., Any]]] = {
-        "loss": functional.pseudo_huber_loss,
-        "and_grad": functional.pseudo_huber_loss_and_grad,
-        "grad_hess": functional.pseudo_huber_loss_grad_hess,
-        "backward": functional.pseudo_huber_loss_backward,
-    }
+    _functions = functional.FUNCTIONS["pseudo_huber"]
 
     def __init__(
         self,

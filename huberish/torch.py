@@ -130,7 +130,6 @@ class _Module(torch.nn.Module):
     weight: torch.Tensor | None
     reduction: str
     _kind: ClassVar[Kind]
-    _threshold_name: ClassVar[str]
 
     def __init__(self, weight: torch.Tensor | None, axis: Any, keepdims: bool) -> None:
         super().__init__()
@@ -139,12 +138,12 @@ class _Module(torch.nn.Module):
         self.register_buffer("weight", weight)
 
     def forward(self, input: Any, target: Any) -> torch.Tensor:
-        threshold = getattr(self, self._threshold_name)
+        threshold = getattr(self, functional.FUNCTIONS[self._kind].threshold)
         call = functional.LossCall(self._kind, threshold, self.reduction, self.axis, self.keepdims)
         return _apply(input, target, self.weight, call)
 
     def extra_repr(self) -> str:
-        threshold = self._threshold_name
+        threshold = functional.FUNCTIONS[self._kind].threshold
         text = f"reduction={self.reduction!r}, {threshold}={getattr(self, threshold)}"
         return text + (
             f", axis={self.axis!r}, keepdims={self.keepdims}" if self.axis is not None else ""
@@ -154,7 +153,7 @@ class _Module(torch.nn.Module):
 class SmoothL1Loss(_Module):
     """``torch.nn.SmoothL1Loss`` with huberish's kernel; validated at construction."""
 
-    _kind, _threshold_name = "smooth_l1", "beta"
+    _kind = "smooth_l1"
 
     def __init__(
         self,
@@ -175,7 +174,7 @@ class SmoothL1Loss(_Module):
 class HuberLoss(_Module):
     """``torch.nn.HuberLoss`` with huberish's kernel; validated at construction."""
 
-    _kind, _threshold_name = "huber", "delta"
+    _kind = "huber"
 
     def __init__(
         self,
@@ -194,7 +193,7 @@ class HuberLoss(_Module):
 class PseudoHuberLoss(_Module):
     """`huberish.PseudoHuberLoss` as an ``nn.Module``; validated at construction."""
 
-    _kind, _threshold_name = "pseudo_huber", "delta"
+    _kind = "pseudo_huber"
 
     def __init__(
         self,
