@@ -7,12 +7,9 @@ from array_api_compat import (
     array_namespace,
     device,
     is_array_api_obj,
-    is_array_api_strict_namespace,
     is_cupy_namespace,
     is_dask_namespace,
-    is_jax_namespace,
     is_numpy_namespace,
-    is_torch_namespace,
 )
 
 __all__ = [
@@ -22,11 +19,8 @@ __all__ = [
     "clip",
     "device",
     "is_array_api_obj",
-    "is_array_api_strict_namespace",
     "is_dask_namespace",
-    "is_jax_namespace",
     "is_numpy_namespace",
-    "is_torch_namespace",
     "updates_in_place",
 ]
 

@@ -223,7 +223,8 @@ def _float_dtype(xp: Namespace, name: str, x: Array) -> Any:
 
 
 def _compute_dtype(xp: Namespace, dtype: Any) -> Any:
-    # Half precision is computed in float32: float16 overflows at 0.5*|d|**2 for |d| > 362.
+    # Half precision is computed (and reduced) in float32: in float16 the 'mean' divisor
+    # 0.5 * beta * n overflows for n > 131008 (beta = 1), and sums lose their low bits.
     return xp.float32 if dtype_kind(xp, dtype) == "half" else dtype
 
 
