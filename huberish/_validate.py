@@ -69,13 +69,19 @@ class Request:
         self.count = self.size if self.axis is None else math.prod(self.shape[a] for a in self.axis)
 
     @property
+    def kept_shape(self) -> tuple[int, ...]:
+        """The broadcast shape with the reduced axes kept, of size 1."""
+        axes = range(len(self.shape)) if self.axis is None else self.axis
+        return tuple(1 if i in axes else n for i, n in enumerate(self.shape))
+
+    @property
     def loss_shape(self) -> tuple[int, ...]:
         """Shape of the loss: the broadcast shape, reduced over `axis` unless 'none'."""
         if self.reduction == "none":
             return self.shape
-        axes = range(len(self.shape)) if self.axis is None else self.axis
         if self.keepdims:
-            return tuple(1 if i in axes else n for i, n in enumerate(self.shape))
+            return self.kept_shape
+        axes = range(len(self.shape)) if self.axis is None else self.axis
         return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
 
@@ -342,6 +348,6 @@ def prepare(
         _check_fits("grad_output", grad_output, loss_shape, "the loss")
         grad_output = cast(grad_output)
         if axes is not None and not keepdims and not _is_python_scalar(grad_output):
-            kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
-            grad_output = namespace.reshape(namespace.broadcast_to(grad_output, loss_shape), kept)
+            grad_output = namespace.broadcast_to(grad_output, loss_shape)
+            grad_output = namespace.reshape(grad_output, request.kept_shape)
     return request, grad_output
