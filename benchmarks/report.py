@@ -179,7 +179,8 @@ def machine_text(m: dict[str, Any]) -> str:
     )
     threads = (
         f"huberish threads {m.get('huberish_threads')} (HUBERISH_NUM_THREADS="
-        f"{m.get('HUBERISH_NUM_THREADS')}), torch threads {m.get('torch_threads')}"
+        f"{m.get('HUBERISH_NUM_THREADS')}), torch threads {m.get('torch_threads')}, "
+        f"XLA_FLAGS {m.get('XLA_FLAGS')}; clock: {m.get('clock')}"
     )
     load = m.get("load_average"), m.get("load_average_end")
     return (
