@@ -215,7 +215,9 @@ def markdown(result: dict[str, Any], json_name: str, png_name: str | None) -> st
         parts += [
             "## Accuracy",
             f"Relative error of the float32 'mean' loss at n = {_n(acc['n'])} against the float64 "
-            "`math.fsum` of the element losses (computed from the same float32 inputs):",
+            "`math.fsum` of the element losses (computed from the same float32 inputs); one "
+            f"float32 ulp at the truth is {acc.get('ulp_relative', float('nan')):.2g} of it, so a "
+            "correctly rounded result errs by up to half that:",
             "| "
             + " | ".join(acc["relative_error"])
             + " |\n"

@@ -317,6 +317,9 @@ def accuracy(n: int, beta: float) -> dict[str, Any]:
         "beta": beta,
         "truth": truth,
         "relative_error": {k: abs(v - truth) / abs(truth) for k, v in losses.items()},
+        # One float32 ulp at the truth, relative: a correctly rounded float32 result is off by
+        # up to half of it, so errors are only comparable in units of it.
+        "ulp_relative": float(np.spacing(np.float32(truth))) / truth,
     }
 
 
