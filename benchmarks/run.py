@@ -544,9 +544,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS, help="output folder")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu or gpu)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
+    parser.add_argument("--reductions", nargs="+", default=["mean", "none"])
     args = parser.parse_args(argv)
-    args.dtypes = ["float32", "float64"]
-    args.reductions = ["mean", "none"]
     if args.gpu:
         sizes = [10**6, 10**7, 10**8]
     else:
