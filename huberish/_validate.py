@@ -112,7 +112,7 @@ def check_threshold(loss: LossName, threshold: Any) -> float:
 
 def _check_beta(beta: Any) -> float:
     """Return `beta` as a float; raise unless it is a non-negative real number."""
-    value = _as_float("beta", beta)
+    value = _as_float(beta, name="beta")
     if not value >= 0:  # also catches NaN
         msg = f"`beta` must be a non-negative number; got {value!r}."
         raise ValueError(msg)
@@ -121,7 +121,7 @@ def _check_beta(beta: Any) -> float:
 
 def _check_delta(delta: Any) -> float:
     """Return `delta` as a float; raise unless it is a positive real number."""
-    value = _as_float("delta", delta)
+    value = _as_float(delta, name="delta")
     if not value > 0:  # also catches NaN
         msg = f"`delta` must be a positive number; got {value!r}."
         raise ValueError(msg)
@@ -151,7 +151,7 @@ def check_axis(axis: Any, *, reduction: str, ndim: int | None) -> tuple[int, ...
     return normalised
 
 
-def _as_float(name: str, value: Any) -> float:
+def _as_float(value: Any, *, name: str) -> float:
     if type(value) is float:  # the common case, without the `numbers` ABC checks
         return value
     # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings and complex: no.
@@ -189,7 +189,7 @@ def _is_python_scalar(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def _namespace(arguments: dict[str, Any], xp: Namespace | None) -> Namespace:
+def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
     """The one namespace of the array arguments; TypeError naming any argument that is not one."""
     arrays = {}
     for name, x in arguments.items():
@@ -302,7 +302,7 @@ def check_operands(
         arguments["weight"] = weight
     if grad_output is not None:
         arguments["grad_output"] = grad_output
-    namespace = _namespace(arguments, xp)
+    namespace = _namespace(arguments, xp=xp)
     arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
     if namespace is not _NUMPY:  # NumPy has one device
         _check_devices(arrays)
