@@ -20,6 +20,7 @@ from ._validate import (
     check_grad_output,
     check_operands,
     check_threshold,
+    normalise_axis,
     request,
 )
 
@@ -89,8 +90,8 @@ class Options(NamedTuple):
         """Validate the options: the reduction (torch's legacy arguments included, with their
         warnings), the types of `axis`, then the threshold."""
         resolved = resolve_reduction(size_average, reduce, reduction)
-        check_axis(axis, reduction=resolved, ndim=None)  # the range: at each call
-        return cls(loss, check_threshold(loss, threshold), resolved, axis, bool(keepdims))
+        check_axis(axis, reduction=resolved)  # the range: at each call, `normalise_axis`
+        return cls(loss, check_threshold(loss, threshold), resolved, axis, keepdims=bool(keepdims))
 
     @property
     def threshold_name(self) -> str:
@@ -109,7 +110,7 @@ class Options(NamedTuple):
         """The validated request for these operands (`grad_output` for a backward pass)."""
         operands = check_operands(input, target, weight, grad_output, xp=xp)
         shape = broadcast_shape(operands)
-        axes = check_axis(self.axis, reduction=self.reduction, ndim=len(shape))
+        axes = normalise_axis(self.axis, ndim=len(shape))
         return self._request(operands, shape, axes)
 
     def _request(
@@ -195,8 +196,11 @@ def prepare(
     operands = check_operands(input, target, weight, grad_output, xp=xp)
     resolved = resolve_reduction(size_average, reduce, reduction)
     shape = broadcast_shape(operands)
-    axes = check_axis(axis, reduction=resolved, ndim=len(shape))
-    options = Options(loss, check_threshold(loss, threshold), resolved, axis, bool(keepdims))
+    check_axis(axis, reduction=resolved)
+    axes = normalise_axis(axis, ndim=len(shape))
+    options = Options(
+        loss, check_threshold(loss, threshold), resolved, axis, keepdims=bool(keepdims)
+    )
     return options._request(operands, shape, axes)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "check_operands",
     "check_threshold",
     "dtype_category",
+    "normalise_axis",
     "request",
 ]
 
@@ -128,13 +129,10 @@ def _check_delta(delta: Any) -> float:
     return value
 
 
-def check_axis(axis: Any, *, reduction: str, ndim: int | None) -> tuple[int, ...] | None:
-    """`axis` as a sorted tuple of non-negative axes of an `ndim`-d loss, or None for all.
-
-    With `ndim` None (a class, before it sees an array) only the types are checked.
-    """
+def check_axis(axis: Any, *, reduction: Reduction) -> None:
+    """Check the types of `axis`, and that `reduction` reduces (their range: `normalise_axis`)."""
     if axis is None:
-        return None
+        return
     if reduction == "none":
         msg = f"`axis` applies to 'mean' and 'sum' only; got reduction='none', axis={axis!r}."
         raise ValueError(msg)
@@ -142,8 +140,14 @@ def check_axis(axis: Any, *, reduction: str, ndim: int | None) -> tuple[int, ...
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
         msg = f"`axis` must be None, an int or a tuple of ints; got {axis!r}."
         raise TypeError(msg)
-    if ndim is None:
-        return axes
+
+
+def normalise_axis(axis: int | tuple[int, ...] | None, *, ndim: int) -> tuple[int, ...] | None:
+    """`axis` (checked by `check_axis`) as a sorted tuple of non-negative axes of an `ndim`-d
+    loss, or None for all; ValueError for axes out of range or repeated."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
     normalised = tuple(sorted(a % ndim if -ndim <= a < ndim else ndim for a in axes))
     if ndim in normalised or len(set(normalised)) != len(normalised):
         msg = f"`axis` must be distinct axes of the {ndim}-d broadcast shape; got {axis!r}."
@@ -358,7 +362,7 @@ def request(
     keepdims: bool,
 ) -> Request[Any]:
     """The request for `operands` of broadcast `shape` and validated options (`axis`
-    normalised by `check_axis`): the last checks (`weight`, then `grad_output`, against the
+    normalised by `normalise_axis`): the last checks (`weight`, then `grad_output`, against the
     shapes), and the operands cast to the computation dtype.
 
     A `grad_output` for a loss reduced over some axes without `keepdims` is reshaped to keep

@@ -133,16 +133,15 @@ class _Module(torch.nn.Module):
 
     def __init__(self, options: Options, weight: torch.Tensor | None) -> None:
         super().__init__()
-        self.options = options
+        self._options = options
         self.reduction, self.axis, self.keepdims = options.reduction, options.axis, options.keepdims
-        setattr(self, options.threshold_name, options.threshold)
         self.register_buffer("weight", weight)
 
     def forward(self, input: Any, target: Any) -> torch.Tensor:
-        return _apply(input, target, self.weight, self.options)
+        return _apply(input, target, self.weight, self._options)
 
     def extra_repr(self) -> str:
-        options = self.options
+        options = self._options
         text = f"reduction={options.reduction!r}, {options.threshold_name}={options.threshold}"
         return text + (
             f", axis={options.axis!r}, keepdims={options.keepdims}"
@@ -175,6 +174,7 @@ class SmoothL1Loss(_Module):
             keepdims=keepdims,
         )
         super().__init__(options, weight)
+        self.beta = options.threshold
 
 
 class HuberLoss(_Module):
@@ -191,6 +191,7 @@ class HuberLoss(_Module):
     ) -> None:
         options = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
         super().__init__(options, weight)
+        self.delta = options.threshold
 
 
 class PseudoHuberLoss(_Module):
@@ -209,3 +210,4 @@ class PseudoHuberLoss(_Module):
             "pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims
         )
         super().__init__(options, weight)
+        self.delta = options.threshold
