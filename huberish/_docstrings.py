@@ -25,13 +25,13 @@ Per element, with ``d = input - target``: ``delta**2 * (sqrt(1 + (d / delta)**2)
     equal to ``scipy.special.pseudo_huber(delta, d)``: about ``0.5 * d**2`` for small ``|d|``,
     ``delta * |d|`` for large.""",
     "family": """\
-The three losses, with ``d = input - target`` and threshold ``t`` (`beta` or `delta`), are
-    quadratic near 0 and linear far from it. Smooth L1 is ``0.5 * d**2 / beta`` inside
-    ``|d| < beta`` and ``|d| - 0.5 * beta`` outside: its linear part has slope 1, and
-    ``beta = 0`` is the L1 loss. Huber is ``delta * smooth_l1(beta=delta)``: ``0.5 * d**2``
-    inside, slope `delta` outside. Pseudo-Huber ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``
-    is a smooth Huber: its second derivative ``(1 + (d / delta)**2)**-1.5`` is never 0, which
-    Newton steps (gradient boosting) need.
+The three losses, with ``d = input - target``, are quadratic near 0 and linear far from
+    it. Smooth L1 is ``0.5 * d**2 / beta`` inside ``|d| < beta`` and ``|d| - 0.5 * beta``
+    outside: its linear part has slope 1, and ``beta = 0`` is the L1 loss. Huber is
+    ``delta * smooth_l1(beta=delta)``: ``0.5 * d**2`` inside, slope `delta` outside.
+    Pseudo-Huber ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)`` is a smooth Huber: its second
+    derivative ``(1 + (d / delta)**2)**-1.5`` is never 0, which Newton steps (gradient
+    boosting) need.
 
     ``'mean'`` is the sum of the (weighted) element losses divided by the number of elements
     reduced: all elements of the broadcast shape, or those along `axis`; weights do not change

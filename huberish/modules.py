@@ -16,7 +16,7 @@ class _BaseLoss:
 
     _options: Options
 
-    # Read-only views of the options (documented in each class's Attributes section).
+    # Read-only views of the options (documented in the classes' Attributes sections).
     @property
     def reduction(self) -> Reduction:
         return self._options.reduction
@@ -99,8 +99,10 @@ class SmoothL1Loss(_BaseLoss):
 
     $smooth_l1_formula
 
-    $class_methods Unlike torch, an invalid `reduction` or a negative `beta` raises at
-    construction rather than at the first call.
+    $class_methods
+
+    Unlike torch, an invalid `reduction` or a negative `beta` raises at construction rather
+    than at the first call.
 
     Parameters
     ----------
@@ -112,8 +114,6 @@ class SmoothL1Loss(_BaseLoss):
     Attributes
     ----------
     $class_attributes
-    beta : float
-        The threshold.
 
     See Also
     --------
@@ -160,6 +160,7 @@ class SmoothL1Loss(_BaseLoss):
 
     @property
     def beta(self) -> float:
+        """The threshold between the quadratic and the linear regime."""
         return self._options.threshold
 
 
@@ -169,8 +170,9 @@ class HuberLoss(_BaseLoss):
 
     $huber_formula
 
-    $class_methods Unlike torch, `delta` is checked at construction rather than at the first
-    call.
+    $class_methods
+
+    Unlike torch, `delta` is checked at construction rather than at the first call.
 
     Parameters
     ----------
@@ -181,8 +183,6 @@ class HuberLoss(_BaseLoss):
     Attributes
     ----------
     $class_attributes
-    delta : float
-        The threshold.
 
     See Also
     --------
@@ -216,6 +216,7 @@ class HuberLoss(_BaseLoss):
 
     @property
     def delta(self) -> float:
+        """The threshold: the slope of the linear regime and the scale of the transition."""
         return self._options.threshold
 
 
@@ -236,8 +237,6 @@ class PseudoHuberLoss(_BaseLoss):
     Attributes
     ----------
     $class_attributes
-    delta : float
-        The scale of the transition.
 
     See Also
     --------
@@ -271,4 +270,5 @@ class PseudoHuberLoss(_BaseLoss):
 
     @property
     def delta(self) -> float:
+        """The threshold: the slope of the linear regime and the scale of the transition."""
         return self._options.threshold
