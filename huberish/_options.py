@@ -1,7 +1,7 @@
 """A loss with its validated options (`Options`), and the calls that run it.
 
 The public functions validate their options along with their operands, in torch's order, with
-`prepare`; the classes and the framework adapters build an `Options` once, with
+`validate_call`; the classes and the framework adapters build an `Options` once, with
 `Options.build`, and call its methods. Both then run the kernel (`huberish._core.evaluate`)
 through `compute_loss`, `compute_loss_and_grad`, `compute_loss_grad_hess` or `compute_backward`.
 """
@@ -32,7 +32,7 @@ __all__ = [
     "compute_loss",
     "compute_loss_and_grad",
     "compute_loss_grad_hess",
-    "prepare",
+    "validate_call",
 ]
 
 
@@ -173,7 +173,7 @@ class Options(NamedTuple):
         return compute_backward(self.prepare(input, target, weight, grad_output, xp=xp))
 
 
-def prepare(
+def validate_call(
     loss: LossName,
     threshold: Any,
     input: ArrayT | float,
@@ -183,7 +183,7 @@ def prepare(
     *,
     size_average: Any = None,
     reduce: Any = None,
-    reduction: Any,
+    reduction: ReductionArgument,
     axis: Any,
     keepdims: bool,
     xp: Namespace | None,

@@ -1,7 +1,8 @@
 """Smooth-L1, Huber and pseudo-Huber losses with gradients, Hessians and backward passes.
 
-Every function validates its arguments and options (`huberish._options.prepare`), then runs the
-one generic kernel (`huberish._options.compute_*`). Huber is ``delta * smooth_l1(beta=delta)``.
+Every function validates its arguments and options (`huberish._options.validate_call`), then
+runs the one generic kernel (`huberish._options.compute_*`). Huber is
+``delta * smooth_l1(beta=delta)``.
 """
 
 from typing import Any
@@ -15,7 +16,7 @@ from ._options import (
     compute_loss,
     compute_loss_and_grad,
     compute_loss_grad_hess,
-    prepare,
+    validate_call,
 )
 from ._reduction import ReductionArgument
 from ._validate import check_grad_output
@@ -94,7 +95,7 @@ def smooth_l1_loss(
     Array(0.875, dtype=array_api_strict.float64)
     """
     return compute_loss(
-        prepare(
+        validate_call(
             "smooth_l1",
             beta,
             input,
@@ -161,7 +162,7 @@ def smooth_l1_loss_and_grad(
     Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
     """
     return compute_loss_and_grad(
-        prepare(
+        validate_call(
             "smooth_l1",
             beta,
             input,
@@ -224,7 +225,7 @@ def smooth_l1_loss_grad_hess(
     Array([0.5, 0.5, 0. ], dtype=array_api_strict.float64)
     """
     return compute_loss_grad_hess(
-        prepare(
+        validate_call(
             "smooth_l1",
             beta,
             input,
@@ -292,7 +293,7 @@ def smooth_l1_loss_backward(
     Array(-3., dtype=array_api_strict.float64)
     """
     return compute_backward(
-        prepare(
+        validate_call(
             "smooth_l1",
             beta,
             input,
@@ -355,7 +356,7 @@ def huber_loss(
     Array([0.   , 0.125, 4.   ], dtype=array_api_strict.float64)
     """
     return compute_loss(
-        prepare(
+        validate_call(
             "huber",
             delta,
             input,
@@ -412,7 +413,7 @@ def huber_loss_and_grad(
     Array([0.        , 0.16666667, 0.66666667], dtype=array_api_strict.float64)
     """
     return compute_loss_and_grad(
-        prepare(
+        validate_call(
             "huber",
             delta,
             input,
@@ -469,7 +470,7 @@ def huber_loss_grad_hess(
     Array([1., 1., 0.], dtype=array_api_strict.float64)
     """
     return compute_loss_grad_hess(
-        prepare(
+        validate_call(
             "huber",
             delta,
             input,
@@ -526,7 +527,7 @@ def huber_loss_backward(
     Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
     """
     return compute_backward(
-        prepare(
+        validate_call(
             "huber",
             delta,
             input,
@@ -585,7 +586,7 @@ def pseudo_huber_loss(
     Array([4.14213562e-01, 1.00000000e+20], dtype=array_api_strict.float64)
     """
     return compute_loss(
-        prepare(
+        validate_call(
             "pseudo_huber",
             delta,
             input,
@@ -630,7 +631,7 @@ def pseudo_huber_loss_and_grad(
     $raises
     """
     return compute_loss_and_grad(
-        prepare(
+        validate_call(
             "pseudo_huber",
             delta,
             input,
@@ -689,7 +690,7 @@ def pseudo_huber_loss_grad_hess(
     Array([1.        , 0.35355339], dtype=array_api_strict.float64)
     """
     return compute_loss_grad_hess(
-        prepare(
+        validate_call(
             "pseudo_huber",
             delta,
             input,
@@ -736,7 +737,7 @@ def pseudo_huber_loss_backward(
     $raises
     """
     return compute_backward(
-        prepare(
+        validate_call(
             "pseudo_huber",
             delta,
             input,
