@@ -10,27 +10,35 @@ of threads.
 
 import os
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import NamedTuple
 
-from ._compat import Array
-from ._validate import Request
+from ._compat import Array, Namespace
+from ._terms import Coefficients, weighted_terms
 
-__all__ = ["BLOCK_BYTES", "MIN_SIZE", "TASK", "evaluate", "threads"]
+__all__ = ["BLOCKS_PER_TASK", "BLOCK_BYTES", "MIN_SIZE", "BlockedResult", "evaluate", "threads"]
 
 BLOCK_BYTES = 1 << 17
 """Bytes per block and operand: the ~6 blocks in flight fit in a 1 MiB L2 cache (measured best
 on an AMD EPYC with 1 MiB L2 per core: 2**15 float32 or 2**14 float64 elements)."""
-TASK = 16
+BLOCKS_PER_TASK = 16
 """Blocks per task: a thread's unit of work, and one partial sum of the loss."""
 MIN_SIZE = 1 << 17
 """Elements below which the whole-array kernel is as fast."""
 _MIN_SIZE_PER_THREAD = 1 << 20
 
-TermsFunction = Callable[..., Any]
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
+
+
+class BlockedResult(NamedTuple):
+    """The loss and the per-element gradient of a blocked evaluation; None where not asked."""
+
+    loss: Array | None
+    """The sum of the (weighted, 'mean'-divided) element losses, 0-d; or, with
+    ``keep_elements``, the element losses themselves, with the operands' shape."""
+    grad: Array | None
+    """The per-element gradient (times the weight and `grad_output`), with the operands' shape."""
 
 
 def threads() -> int:
@@ -42,51 +50,66 @@ def threads() -> int:
 
 
 def evaluate(
-    request: Request, grad_output: Any, loss: bool, grad: bool, terms: TermsFunction
-) -> tuple[Array | None, Array | None, None]:
-    """`terms` over blocks: the partial loss sums (or, for 'none', the element losses), the
-    gradient, and no Hessian.
+    input: Array,
+    target: Array,
+    weight: Array | None,
+    grad_output: Array | float | None,
+    *,
+    coefficients: Coefficients,
+    loss: bool,
+    grad: bool,
+    keep_elements: bool,
+    xp: Namespace,
+) -> BlockedResult:
+    """`huberish._terms.weighted_terms` over blocks: the loss (summed, or the element losses
+    with `keep_elements`) and the per-element gradient.
 
-    `request` has same-shape NumPy operands of one dtype (`huberish._core` checks). Tasks are
-    fixed runs of `TASK` blocks, each summing its losses into one accumulator, so the partial
-    sums (and the result) are the same whichever thread runs which task.
+    `input`, `target` and `weight` are NumPy arrays of one shape and dtype; `grad_output` is a
+    Python scalar or 0-d (`huberish._core` checks). Tasks are fixed runs of `BLOCKS_PER_TASK`
+    blocks, each summing its losses into one accumulator, so the partial sums (and the total)
+    are the same whichever thread runs which task.
     """
-    xp, n, shape = request.xp, request.size, request.shape
-    dtype = request.input.dtype
+    shape, dtype = tuple(input.shape), input.dtype
+    n = input.size
     block = BLOCK_BYTES * 8 // xp.finfo(dtype).bits
-    x, y = xp.reshape(request.input, (-1,)), xp.reshape(request.target, (-1,))
-    w = None if request.weight is None else xp.reshape(request.weight, (-1,))
-    keep_elements = loss and request.reduction == "none"
+    x, y = xp.reshape(input, (-1,)), xp.reshape(target, (-1,))
+    w = None if weight is None else xp.reshape(weight, (-1,))
+    keep_elements = loss and keep_elements
     element_loss: Array = xp.empty(n, dtype=dtype) if keep_elements else None
     gradient: Array = xp.empty(n, dtype=dtype) if grad else None
-    span = block * TASK
+    span = block * BLOCKS_PER_TASK
 
-    def task(start: int) -> Any:
+    def task(start: int) -> Array | None:
         total = None
         for lo in range(start, min(start + span, n), block):
             hi = min(lo + block, n)
-            weight = None if w is None else w[lo:hi]
-            terms_loss, terms_grad, _ = terms(
-                x[lo:hi] - y[lo:hi], request, weight, grad_output, loss, grad
+            terms = weighted_terms(
+                x[lo:hi] - y[lo:hi],
+                None if w is None else w[lo:hi],
+                grad_output,
+                coefficients=coefficients,
+                loss=loss,
+                grad=grad,
+                xp=xp,
             )
-            if terms_grad is not None:
-                gradient[lo:hi] = terms_grad
+            if terms.grad is not None:
+                gradient[lo:hi] = terms.grad
             if keep_elements:
-                element_loss[lo:hi] = terms_loss
-            elif terms_loss is not None:
+                element_loss[lo:hi] = terms.loss
+            elif terms.loss is not None:
                 if total is None:
-                    total = terms_loss  # ours: accumulate into it
+                    total = terms.loss  # ours: accumulate into it
                 else:
-                    total[: hi - lo] += terms_loss
+                    total[: hi - lo] += terms.loss
         return None if total is None else xp.sum(total)
 
     starts = range(0, n, span)
     workers = min(threads(), max(1, n // _MIN_SIZE_PER_THREAD), len(starts))
     partial = list(map(task, starts)) if workers == 1 else list(_pool().map(task, starts))
     gradient = None if gradient is None else xp.reshape(gradient, shape)
-    if loss and not keep_elements:
-        return xp.stack(partial), gradient, None
-    return (None if element_loss is None else xp.reshape(element_loss, shape)), gradient, None
+    if keep_elements:
+        return BlockedResult(xp.reshape(element_loss, shape), gradient)
+    return BlockedResult(xp.sum(xp.stack(partial)) if loss else None, gradient)
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -1,7 +1,7 @@
 """The single import point for array-api-compat helpers (and huberish's type aliases)."""
 
 from functools import cache
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from array_api_compat import (
     array_namespace,
@@ -14,6 +14,7 @@ from array_api_compat import (
 
 __all__ = [
     "Array",
+    "ArrayT",
     "Namespace",
     "array_namespace",
     "clip",
@@ -26,6 +27,8 @@ __all__ = [
 
 Array: TypeAlias = Any
 """Any array-API array (NumPy, CuPy, torch, JAX, Dask, array-api-strict)."""
+ArrayT = TypeVar("ArrayT")
+"""The array type of a call's operands, which its results have (NumPy in, NumPy out)."""
 Namespace: TypeAlias = Any
 """An array-API namespace, as returned by `array_api_compat.array_namespace`."""
 
@@ -40,7 +43,7 @@ def updates_in_place(xp: Namespace) -> bool:
     return bool(is_numpy_namespace(xp) or is_cupy_namespace(xp))
 
 
-def clip(xp: Namespace, x: Array, low: float, high: float) -> Array:
+def clip(x: Array, low: float, high: float, *, xp: Namespace) -> Array:
     """``xp.clip(x, min=low, max=high)`` with Python-scalar bounds.
 
     On Dask, ``maximum`` then ``minimum``: array-api-compat's Dask ``clip`` broadcasts scalar

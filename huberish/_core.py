@@ -1,177 +1,72 @@
-"""The generic kernel: smooth-L1 loss and gradient from standard array operations only."""
+"""The kernel's orchestration: choose the path, reduce, sum gradients to shape, cast.
+
+The per-element terms come from `huberish._terms`, over the whole arrays here or over
+cache-sized blocks in `huberish._blocks` (large NumPy operands).
+"""
 
 import math
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from . import _blocks as blocks
-from ._compat import Array, Namespace, clip, is_numpy_namespace, updates_in_place
-from ._validate import Request, dtype_kind
+from ._compat import Array, Namespace, is_numpy_namespace
+from ._terms import Coefficients, weighted_terms
+from ._validate import Request, dtype_category
 
-__all__ = ["Gradient", "Terms", "element_terms", "evaluate", "weighted_terms"]
+__all__ = ["Operand", "evaluate"]
 
-Gradient = Literal["input", "target"]
-
-
-class Terms(NamedTuple):
-    """Per-element terms; each is None unless asked for."""
-
-    loss: Array | None
-    grad: Array | None
-    hess: Array | None
-
-
-def element_terms(
-    d: Array, request: Request, *, loss: bool = True, grad: bool = True, hess: bool = False
-) -> Terms:
-    """Per-element loss, gradient and Hessian diagonal of `request`'s loss, ``d = input - target``.
-
-    For 'mean' every term is divided by the number of elements it is averaged over, so that the
-    loss terms sum to the mean. `d` is a temporary the caller owns: on NumPy and CuPy it is
-    overwritten in place, which saves memory and passes.
-    """
-    xp, beta = request.xp, request.beta
-    count = request.count if request.reduction == "mean" else 1
-    if request.kind == "pseudo_huber":
-        terms = _pseudo_huber(d, beta, xp, loss=loss, grad=grad, hess=hess)
-    elif beta == 0.0 or math.isinf(beta):
-        terms = _limits(d, beta, request.scale, xp, loss=loss, grad=grad, hess=hess)
-    else:
-        return _smooth_l1(d, beta, request.scale, count, xp, loss=loss, grad=grad, hess=hess)
-    if count == 1:
-        return terms
-    factor = 1.0 / count if count else math.nan
-    return Terms(*(None if t is None else t * factor for t in terms))
-
-
-def _smooth_l1(
-    d: Array,
-    beta: float,
-    scale: float,
-    count: int,
-    xp: Namespace,
-    *,
-    loss: bool,
-    grad: bool,
-    hess: bool,
-) -> Terms:
-    """``scale * smooth_l1(d, beta) / count``, for finite ``beta > 0``.
-
-    Smooth L1 is ``scale = 1``; Huber with `delta` is ``beta = scale = delta``. With
-    ``r = clip(d, -beta, beta)``::
-
-        grad = r * scale / (beta * count)
-        loss = grad * (d - r / 2)      # 0.5 * d**2 / beta inside, |d| - beta / 2 outside
-        hess = scale / (beta * count) where |d| < beta, else 0 (torch's double backward)
-
-    ``|r| <= beta``, so nothing overflows before the result does (torch's ``0.5 * d * d / beta``
-    overflows for ``|d| > 1.8e19`` in float32). Huber's loss is torch's formula to the bit, and
-    the gradient is exactly +-scale / count outside whenever ``beta / scale * count`` is exact.
-    NaN gives NaN; an infinite residual gives loss inf and gradient +-scale / count.
-    """
-    curvature = None
-    if hess:  # before `d` is overwritten
-        curvature = xp.astype(xp.abs(d) < beta, d.dtype) * (scale / beta / count)
-        curvature = xp.where(xp.isnan(d), d, curvature)
-    r = clip(xp, d, -beta, beta)
-    # The gradient as (r / 2) / divisor: the halving is exact, and r / 2 serves the loss too.
-    divisor = 0.5 * (beta / scale) * count
-    if not loss:
-        return Terms(None, r / (2.0 * divisor) if grad else None, curvature)
-    if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
-        r *= 0.5
-        d -= r
-        r /= divisor
-        d *= r
-        return Terms(d, r if grad else None, curvature)
-    half = r * 0.5
-    slope = half / divisor
-    return Terms(slope * (d - half), slope if grad else None, curvature)
-
-
-def _limits(
-    d: Array, beta: float, scale: float, xp: Namespace, *, loss: bool, grad: bool, hess: bool
-) -> Terms:
-    """``scale * smooth_l1(d, beta)`` for ``beta == 0`` (exact L1) and ``beta == inf``."""
-    if beta == 0.0:
-        return Terms(
-            xp.abs(d) if loss else None,
-            xp.sign(d) if grad else None,
-            _constant_like(xp, d, 0.0) if hess else None,
-        )
-    a = xp.abs(d)
-    if scale == beta:  # Huber with delta = inf is 0.5 * d**2 everywhere.
-        return Terms(
-            0.5 * a * a if loss else None,
-            d if grad else None,
-            _constant_like(xp, d, 1.0) if hess else None,
-        )
-    inside, zero = a < beta, xp.zeros_like(a)
-    return Terms(
-        xp.where(inside, zero, a) if loss else None,
-        xp.where(inside, zero, xp.sign(d)) if grad else None,
-        _constant_like(xp, d, 0.0) if hess else None,
-    )
-
-
-def _pseudo_huber(
-    d: Array, delta: float, xp: Namespace, *, loss: bool, grad: bool, hess: bool
-) -> Terms:
-    """``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``, its gradient and second derivative.
-
-    With ``u = d / delta`` and ``h = sqrt(1 + u**2)``: loss ``delta**2 (h - 1)``, gradient
-    ``delta u / h``, second derivative ``1 / h**3``. Two forms keep every step finite and
-    accurate: for ``|u| < 1``, ``h - 1 = u**2 / (h + 1)`` (no cancellation); for ``|u| >= 1``,
-    with ``v = 1 / |u|``, ``h = |u| sqrt(1 + v**2)`` (no overflow of ``u**2``; an infinite
-    residual gives loss inf, gradient +-delta and second derivative 0). NaN gives NaN.
-    """
-    if math.isinf(delta):  # 0.5 * d**2, as for Huber
-        return _limits(d, delta, delta, xp, loss=loss, grad=grad, hess=hess)
-    if delta == 0.0:  # below the dtype's normal range: the limit is 0
-        zero = _constant_like(xp, d, 0.0)
-        return Terms(zero if loss else None, zero if grad else None, zero if hess else None)
-    u = d / delta
-    small = xp.abs(u) < 1.0
-    us = clip(xp, u, -1.0, 1.0)  # the |u| < 1 form sees |u| <= 1
-    big = xp.maximum(xp.abs(u), 1.0)  # the |u| >= 1 form sees |u| >= 1
-    v = 1.0 / big
-    hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
-    return Terms(
-        xp.where(small, us * us / (hs + 1.0), big * hl - 1.0) * delta * delta if loss else None,
-        xp.where(small, us / hs, xp.sign(u) / hl) * delta if grad else None,
-        xp.where(small, (1.0 / hs) ** 3, (v / hl) ** 3) if hess else None,
-    )
-
-
-def _constant_like(xp: Namespace, d: Array, value: float) -> Array:
-    """`value` where `d` is a number, NaN where it is NaN."""
-    return xp.where(xp.isnan(d), d, xp.full_like(d, value))
+Operand = Literal["input", "target"]
 
 
 def evaluate(
-    request: Request,
-    grad_output: Array | float | None = None,
+    request: Request[Any],
     *,
     loss: bool = True,
-    gradients: tuple[Gradient, ...] = (),
+    gradients: tuple[Operand, ...] = (),
     hessian: bool = False,
-) -> tuple[Array | None, list[Array]]:
-    """Reduced loss (if `loss`), then the gradients with respect to each operand in `gradients`,
-    then (if `hessian`) the Hessian diagonal with respect to `input`.
+) -> tuple[Array, list[Array]]:
+    """The reduced loss (None unless `loss`), then the gradients with respect to each operand in
+    `gradients`, then (if `hessian`) the Hessian diagonal with respect to `input`.
 
-    The gradients are those of ``sum(grad_output * loss)`` (``grad_output`` defaults to 1),
-    summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
+    The gradients are those of ``sum(grad_output * loss)`` (``request.grad_output`` defaults to
+    1), summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
     """
-    xp = request.xp
-    if not hessian and _in_blocks(request, grad_output):
-        terms = Terms(*blocks.evaluate(request, grad_output, loss, bool(gradients), weighted_terms))
-    else:
-        d = request.input - request.target
-        terms = weighted_terms(
-            d, request, request.weight, grad_output, loss, bool(gradients), hessian
+    xp, grad_output = request.xp, request.grad_output
+    coefficients = Coefficients(
+        request.loss,
+        request.beta,
+        request.scale,
+        request.count if request.reduction == "mean" else 1,
+    )
+    grad = bool(gradients)
+    if not hessian and _in_blocks(request):
+        blocked = blocks.evaluate(
+            request.input,
+            request.target,
+            request.weight,
+            grad_output,
+            coefficients=coefficients,
+            loss=loss,
+            grad=grad,
+            keep_elements=request.reduction == "none",
+            xp=xp,
         )
+        reduced_loss, element_grad, element_hess = blocked.loss, blocked.grad, None
+    else:
+        terms = weighted_terms(
+            request.input - request.target,
+            request.weight,
+            grad_output,
+            coefficients=coefficients,
+            loss=loss,
+            grad=grad,
+            hess=hessian,
+            xp=xp,
+        )
+        reduced_loss = None if terms.loss is None else _reduce(terms.loss, request)
+        element_grad, element_hess = terms.grad, terms.hess
     reduced = None
-    if terms.loss is not None:
-        reduced = _cast(xp, _reduce(terms.loss, request), request.result_dtype)
+    if reduced_loss is not None:
+        reduced = _cast(reduced_loss, request.result_dtype, xp=xp)
     results = []
     for operand in gradients:
         shape, dtype = (
@@ -179,50 +74,17 @@ def evaluate(
             if operand == "input"
             else (request.target_shape, request.target_grad_dtype)
         )
-        g = _sum_to_shape(xp, terms.grad, shape)
-        results.append(_cast(xp, g if operand == "input" else -g, dtype))
+        g = _sum_to_shape(element_grad, shape, xp=xp)
+        results.append(_cast(g if operand == "input" else -g, dtype, xp=xp))
     if hessian:
-        h = _sum_to_shape(xp, terms.hess, request.input_shape)
-        results.append(_cast(xp, h, request.input_grad_dtype))
+        h = _sum_to_shape(element_hess, request.input_shape, xp=xp)
+        results.append(_cast(h, request.input_grad_dtype, xp=xp))
     return reduced, results
 
 
-def weighted_terms(
-    d: Array,
-    request: Request,
-    weight: Array | None,
-    grad_output: Array | float | None,
-    loss: bool,
-    grad: bool,
-    hess: bool = False,
-) -> Terms:
-    """`element_terms` of `d` for `request`, times `weight`; the gradient also times
-    `grad_output`."""
-    terms = element_terms(d, request, loss=loss, grad=grad, hess=hess)
-    if weight is None and grad_output is None:
-        return terms
-    in_place = updates_in_place(request.xp)
-    element_loss, element_grad, element_hess = terms
-    if element_grad is not None and grad_output is not None:
-        element_grad = _multiply(element_grad, grad_output, in_place)
-    if weight is not None:
-        element_loss, element_grad, element_hess = (
-            None if t is None else _multiply(t, weight, in_place)
-            for t in (element_loss, element_grad, element_hess)
-        )
-    return Terms(element_loss, element_grad, element_hess)
-
-
-def _multiply(x: Array, factor: Array | float, in_place: bool) -> Array:
-    """``x * factor``, reusing `x` (a temporary of ours) where the backend allows it."""
-    if in_place:
-        x *= factor
-        return x
-    return x * factor
-
-
-def _in_blocks(request: Request, grad_output: Array | float | None) -> bool:
+def _in_blocks(request: Request[Any]) -> bool:
     """Whether `blocks.evaluate` can take this request: large, unbroadcast NumPy operands."""
+    grad_output = request.grad_output
     return (
         request.size >= blocks.MIN_SIZE
         and is_numpy_namespace(request.xp)
@@ -234,12 +96,12 @@ def _in_blocks(request: Request, grad_output: Array | float | None) -> bool:
     )
 
 
-def _cast(xp: Namespace, x: Array, dtype: Any) -> Array:
+def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
     """`x` as `dtype`; results computed in float32 for a 16-bit dtype become +-inf beyond its
     range here, so that NumPy's cast does not warn about overflow."""
     if x.dtype == dtype:
         return x
-    if dtype_kind(xp, dtype) == "half":
+    if dtype_category(dtype, xp=xp) == "half":
         info = xp.finfo(dtype)
         top = float(info.max)  # values from here to max + ulp / 2 round to max, beyond to inf
         limit = top + 0.5 * float(info.eps) * 2.0 ** math.floor(math.log2(top))
@@ -247,20 +109,20 @@ def _cast(xp: Namespace, x: Array, dtype: Any) -> Array:
     return xp.astype(x, dtype, copy=False)
 
 
-def _reduce(terms: Array, request: Request) -> Array:
-    """Reduce the loss terms (already divided by the count for 'mean') over `request.axis`;
-    `blocks` hands in its partial sums instead."""
+def _reduce(element_loss: Array, request: Request[Any]) -> Array:
+    """Reduce the element losses (already divided by the count for 'mean') over
+    `request.axis`."""
     if request.reduction == "none":
-        return terms
+        return element_loss
     if request.axis is None:
-        total = request.xp.sum(terms)
+        total = request.xp.sum(element_loss)
     else:
-        total = request.xp.sum(terms, axis=request.axis, keepdims=request.keepdims)
+        total = request.xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).
     return total * math.nan if request.reduction == "mean" and not request.count else total
 
 
-def _sum_to_shape(xp: Namespace, grad: Array, shape: tuple[int, ...]) -> Array:
+def _sum_to_shape(grad: Array, shape: tuple[int, ...], *, xp: Namespace) -> Array:
     """Sum `grad` over the axes along which an operand of `shape` was broadcast."""
     if tuple(grad.shape) == shape:
         return grad

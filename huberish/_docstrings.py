@@ -1,4 +1,9 @@
-"""Docstring fragments shared by the functional and class APIs (filled in with `fill`)."""
+"""Docstring fragments shared by the functional and class APIs (filled in with `fill`).
+
+A fragment's first line has no indentation, its later lines the indentation of a docstring
+section's body (a parameter's description: 8 spaces); ``$name`` in a docstring, at the
+indentation of a section (4 spaces), is replaced by the fragment `name`.
+"""
 
 from collections.abc import Callable
 from string import Template
@@ -9,6 +14,44 @@ __all__ = ["fill"]
 F = TypeVar("F", bound=Callable[..., object])
 
 _FRAGMENTS = {
+    "smooth_l1_formula": """\
+Per element, with ``d = input - target``: ``0.5 * d**2 / beta`` where ``|d| < beta``, else
+    ``|d| - 0.5 * beta``.""",
+    "huber_formula": """\
+Per element, with ``d = input - target``: ``0.5 * d**2`` where ``|d| < delta``, else
+    ``delta * (|d| - 0.5 * delta)``; that is, ``delta * smooth_l1_loss(beta=delta)``.""",
+    "pseudo_huber_formula": """\
+Per element, with ``d = input - target``: ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``,
+    equal to ``scipy.special.pseudo_huber(delta, d)``: about ``0.5 * d**2`` for small ``|d|``,
+    ``delta * |d|`` for large.""",
+    "family": """\
+The three losses, with ``d = input - target``, are quadratic near 0 and linear far from
+    it. Smooth L1 is ``0.5 * d**2 / beta`` inside ``|d| < beta`` and ``|d| - 0.5 * beta``
+    outside: its linear part has slope 1, and ``beta = 0`` is the L1 loss. Huber is
+    ``delta * smooth_l1(beta=delta)``: ``0.5 * d**2`` inside, slope `delta` outside.
+    Pseudo-Huber ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)`` is a smooth Huber: its second
+    derivative ``(1 + (d / delta)**2)**-1.5`` is never 0, which Newton steps (gradient
+    boosting) need.
+
+    ``'mean'`` is the sum of the (weighted) element losses divided by the number of elements
+    reduced: all elements of the broadcast shape, or those along `axis`; weights do not change
+    the divisor. The gradient and the Hessian diagonal are those of ``sum(loss)``, with the
+    shapes of the operands.""",
+    "class_attributes": """\
+reduction : {'mean', 'sum', 'none'}
+        The resolved reduction (after torch's legacy arguments, if any).
+    axis : int, tuple of ints or None
+        The axes that ``'mean'`` and ``'sum'`` reduce, as given; None for all.
+    keepdims : bool
+        Whether the reduced axes are kept, with size 1.""",
+    "class_methods": """\
+Calling the instance (or `forward`) gives the loss; `loss_and_grad` the loss and its gradient
+    with respect to `input`; `loss_grad_hess` also the Hessian diagonal; `backward` the
+    gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`. Each takes
+    ``(input, target)`` and the keyword arguments `weight` and `xp` of the functions; `input`
+    and `target` broadcast together (with torch's warning if their shapes differ). The
+    options are validated once, at construction, and the instance holds only them (they are
+    read-only), so one instance may serve many threads.""",
     "operands": """\
 input : array or Python float
         Predictions. An array of any real dtype (integers are promoted to the default real

@@ -4,15 +4,18 @@ from typing import Any, Literal
 
 from ._warn import warn
 
-__all__ = ["Reduction", "resolve_reduction"]
+__all__ = ["Reduction", "ReductionArgument", "resolve_reduction"]
 
 Reduction = Literal["none", "mean", "sum"]
+"""A resolved reduction."""
+ReductionArgument = Literal["none", "mean", "sum", "elementwise_mean"]
+"""What a `reduction` argument accepts: torch's strings, with its deprecated alias."""
 
 _VALID: tuple[Reduction, ...] = ("none", "mean", "sum")
 
 
 def resolve_reduction(
-    size_average: Any = None, reduce: Any = None, reduction: Any = "mean"
+    size_average: Any = None, reduce: Any = None, reduction: ReductionArgument = "mean"
 ) -> Reduction:
     """Turn PyTorch's reduction arguments into ``'none'``, ``'mean'`` or ``'sum'``.
 
@@ -26,8 +29,9 @@ def resolve_reduction(
         Deprecated. ``False`` sums instead of averaging (when `reduce` is true).
     reduce : bool or None, optional
         Deprecated. ``False`` disables the reduction, whatever `size_average` says.
-    reduction : {'mean', 'sum', 'none'}, optional
-        The reduction to apply to the per-element losses.
+    reduction : {'mean', 'sum', 'none', 'elementwise_mean'}, optional
+        The reduction to apply to the per-element losses (``'elementwise_mean'`` is torch's
+        deprecated alias of ``'mean'``).
 
     Returns
     -------

@@ -2,51 +2,72 @@
 
 import math
 import numbers
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Generic, NamedTuple
 
 import numpy as np
 
 from ._compat import (
     Array,
+    ArrayT,
     Namespace,
     array_namespace,
     device,
     is_array_api_obj,
     is_numpy_namespace,
 )
-from ._reduction import Reduction, resolve_reduction
+from ._reduction import Reduction
+from ._terms import LossName
 from ._warn import warn
 
 __all__ = [
-    "Kind",
+    "Operands",
     "Request",
+    "broadcast_shape",
     "broadcast_shapes",
     "check_axis",
-    "check_beta",
-    "check_delta",
-    "dtype_kind",
-    "prepare",
+    "check_grad_output",
+    "check_operands",
+    "check_threshold",
+    "dtype_category",
+    "normalise_axis",
+    "request",
 ]
 
-Kind = Literal["smooth_l1", "huber", "pseudo_huber"]
 
-
-@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds
-class Request:
-    """A validated call: operands cast to the computation dtype, and everything the kernel needs.
-
-    For smooth L1 and Huber the kernel computes ``scale * smooth_l1(beta)`` (``scale`` is 1 for
-    smooth L1 and ``delta`` for Huber: ``huber = delta * smooth_l1(beta=delta)``); for
-    pseudo-Huber, `beta` is its ``delta``. `axis` is None (all axes) or a tuple of axes of
-    `shape` that 'mean' and 'sum' reduce.
-    """
+class Operands(NamedTuple):
+    """The array arguments of a call, checked (types, namespace, devices, dtypes), not yet cast."""
 
     xp: Namespace
-    kind: Kind
     input: Array  # or a Python scalar
     target: Array  # or a Python scalar
     weight: Array | None
+    grad_output: Array | float | None
+    input_shape: tuple[int, ...]
+    target_shape: tuple[int, ...]
+    input_grad_dtype: Any
+    target_grad_dtype: Any
+    result_dtype: Any
+    compute_dtype: Any
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds
+class Request(Generic[ArrayT]):
+    """A validated call: operands cast to the computation dtype, and everything the kernel needs.
+
+    `beta` and `scale` are the kernel's (see `huberish._terms.Coefficients`): `beta` is the
+    threshold as the computation dtype sees it, `scale` is 1 for smooth L1 and ``delta`` for
+    Huber. `axis` is None (all axes) or a sorted tuple of axes of `shape` that 'mean' and 'sum'
+    reduce. `grad_output`, for a backward pass, is reshaped to broadcast against the elements.
+    `ArrayT` is the caller's array type, which the results have.
+    """
+
+    xp: Namespace
+    loss: LossName
+    input: Array  # or a Python scalar
+    target: Array  # or a Python scalar
+    weight: Array | None
+    grad_output: Array | float | None
     shape: tuple[int, ...]
     input_shape: tuple[int, ...]
     target_shape: tuple[int, ...]
@@ -57,11 +78,11 @@ class Request:
     reduction: Reduction
     beta: float
     scale: float
-    axis: tuple[int, ...] | None = None
-    keepdims: bool = False
-    size: int = 0
+    axis: tuple[int, ...] | None
+    keepdims: bool
+    size: int = field(init=False)
     """Number of elements of the broadcast shape."""
-    count: int = 0
+    count: int = field(init=False)
     """Number of elements each reduced loss sums over (the 'mean' divisor)."""
 
     def __post_init__(self) -> None:
@@ -85,31 +106,33 @@ class Request:
         return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
 
-def check_beta(beta: Any) -> float:
+def check_threshold(loss: LossName, threshold: Any) -> float:
+    """`loss`'s threshold as a float: smooth L1's ``beta >= 0``, or a ``delta > 0``."""
+    return _check_beta(threshold) if loss == "smooth_l1" else _check_delta(threshold)
+
+
+def _check_beta(beta: Any) -> float:
     """Return `beta` as a float; raise unless it is a non-negative real number."""
-    value = _as_float("beta", beta)
+    value = _as_float(beta, name="beta")
     if not value >= 0:  # also catches NaN
         msg = f"`beta` must be a non-negative number; got {value!r}."
         raise ValueError(msg)
     return value
 
 
-def check_delta(delta: Any) -> float:
+def _check_delta(delta: Any) -> float:
     """Return `delta` as a float; raise unless it is a positive real number."""
-    value = _as_float("delta", delta)
+    value = _as_float(delta, name="delta")
     if not value > 0:  # also catches NaN
         msg = f"`delta` must be a positive number; got {value!r}."
         raise ValueError(msg)
     return value
 
 
-def check_axis(axis: Any, ndim: int | None, reduction: str) -> tuple[int, ...] | None:
-    """`axis` as a sorted tuple of non-negative axes of an `ndim`-d loss, or None for all.
-
-    With `ndim` None (a class, before it sees an array) only the types are checked.
-    """
+def check_axis(axis: Any, *, reduction: Reduction) -> None:
+    """Check the types of `axis`, and that `reduction` reduces (their range: `normalise_axis`)."""
     if axis is None:
-        return None
+        return
     if reduction == "none":
         msg = f"`axis` applies to 'mean' and 'sum' only; got reduction='none', axis={axis!r}."
         raise ValueError(msg)
@@ -117,8 +140,14 @@ def check_axis(axis: Any, ndim: int | None, reduction: str) -> tuple[int, ...] |
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
         msg = f"`axis` must be None, an int or a tuple of ints; got {axis!r}."
         raise TypeError(msg)
-    if ndim is None:
-        return axes
+
+
+def normalise_axis(axis: int | tuple[int, ...] | None, *, ndim: int) -> tuple[int, ...] | None:
+    """`axis` (checked by `check_axis`) as a sorted tuple of non-negative axes of an `ndim`-d
+    loss, or None for all; ValueError for axes out of range or repeated."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
     normalised = tuple(sorted(a % ndim if -ndim <= a < ndim else ndim for a in axes))
     if ndim in normalised or len(set(normalised)) != len(normalised):
         msg = f"`axis` must be distinct axes of the {ndim}-d broadcast shape; got {axis!r}."
@@ -126,7 +155,7 @@ def check_axis(axis: Any, ndim: int | None, reduction: str) -> tuple[int, ...] |
     return normalised
 
 
-def _as_float(name: str, value: Any) -> float:
+def _as_float(value: Any, *, name: str) -> float:
     if type(value) is float:  # the common case, without the `numbers` ABC checks
         return value
     # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings and complex: no.
@@ -164,15 +193,15 @@ def _is_python_scalar(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def _namespace(arguments: dict[str, Any], xp: Namespace | None) -> Namespace:
+def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
     """The one namespace of the array arguments; TypeError naming any argument that is not one."""
     arrays = {}
     for name, x in arguments.items():
         if type(x) is np.ndarray or is_array_api_obj(x):
             arrays[name] = x
         elif not (name in ("input", "target", "grad_output") and _is_python_scalar(x)):
-            kind = "an array" if name == "weight" else "an array or a Python int or float"
-            msg = f"`{name}` must be {kind}; got {type(x).__name__}."
+            expected = "an array" if name == "weight" else "an array or a Python int or float"
+            msg = f"`{name}` must be {expected}; got {type(x).__name__}."
             raise TypeError(msg)
     if not {"input", "target"} & arrays.keys():
         msg = "At least one of `input` and `target` must be an array; got two Python scalars."
@@ -201,40 +230,40 @@ def _check_devices(arrays: dict[str, Array]) -> None:
             raise ValueError(msg)
 
 
-_KINDS: dict[tuple[str, Any], str] = {}
+_CATEGORIES: dict[tuple[str, Any], str] = {}
 
 
-def dtype_kind(xp: Namespace, dtype: Any) -> str:
+def dtype_category(dtype: Any, *, xp: Namespace) -> str:
     """'real floating', 'half' (16-bit floating), 'integral' or 'other', memoised per dtype."""
     key = (xp.__name__, dtype)  # by name: torch.compile cannot hash modules
-    kind = _KINDS.get(key)
-    if kind is None:
+    category = _CATEGORIES.get(key)
+    if category is None:
         if xp.isdtype(dtype, "real floating"):
-            kind = "half" if xp.finfo(dtype).bits < 32 else "real floating"
+            category = "half" if xp.finfo(dtype).bits < 32 else "real floating"
         else:
-            kind = "integral" if xp.isdtype(dtype, "integral") else "other"
-        _KINDS[key] = kind
-    return kind
+            category = "integral" if xp.isdtype(dtype, "integral") else "other"
+        _CATEGORIES[key] = category
+    return category
 
 
-def _float_dtype(xp: Namespace, name: str, x: Array) -> Any:
-    """The floating dtype that `x` takes part in the computation with."""
-    kind = dtype_kind(xp, x.dtype)
-    if kind in ("real floating", "half"):
+def _float_dtype(x: Array, name: str, *, xp: Namespace) -> Any:
+    """The floating dtype that `x` (the argument `name`) takes part in the computation with."""
+    category = dtype_category(x.dtype, xp=xp)
+    if category in ("real floating", "half"):
         return x.dtype
-    if kind == "integral":
+    if category == "integral":
         return xp.__array_namespace_info__().default_dtypes(device=device(x))["real floating"]
     msg = f"`{name}` must have an integer or real floating dtype; got {x.dtype}."
     raise TypeError(msg)
 
 
-def _compute_dtype(xp: Namespace, dtype: Any) -> Any:
+def _compute_dtype(dtype: Any, *, xp: Namespace) -> Any:
     # Half precision is computed (and reduced) in float32: in float16 the 'mean' divisor
     # 0.5 * beta * n overflows for n > 131008 (beta = 1), and sums lose their low bits.
-    return xp.float32 if dtype_kind(xp, dtype) == "half" else dtype
+    return xp.float32 if dtype_category(dtype, xp=xp) == "half" else dtype
 
 
-def _effective_beta(xp: Namespace, beta: float, dtype: Any) -> float:
+def _effective_beta(beta: float, dtype: Any, *, xp: Namespace) -> float:
     """`beta` as the computation dtype sees it: below its smallest normal 0, beyond its max inf."""
     # float32 and float64 both represent every beta in this range; skip the finfo lookup.
     if beta == 0.0 or math.isinf(beta) or 1.2e-38 <= beta <= 3.4e38:
@@ -249,55 +278,43 @@ def _shape(x: Array) -> tuple[int, ...]:
     return () if _is_python_scalar(x) else tuple(x.shape)
 
 
-def _check_fits(name: str, x: Array, shape: tuple[int, ...], what: str) -> None:
+def _check_fits(x: Array, shape: tuple[int, ...], *, name: str, what: str) -> None:
     if broadcast_shapes(_shape(x), shape) != shape:
         msg = f"`{name}` of shape {_shape(x)} does not broadcast to {what} shape {shape}."
         raise ValueError(msg)
 
 
-def prepare(
-    input: Any,
-    target: Any,
-    *,
-    kind: Kind,
-    threshold: Any,
-    reduction: Any,
-    size_average: Any = None,
-    reduce: Any = None,
-    weight: Any = None,
-    grad_output: Any = None,
-    axis: Any = None,
-    keepdims: bool = False,
-    xp: Namespace | None = None,
-) -> tuple[Request, Array | float | None]:
-    """Validate a call in torch's order of checks and return the request (and `grad_output`).
+def check_grad_output(grad_output: Any) -> Any:
+    """`grad_output`, unless it is None (which elsewhere means "no grad_output": a forward)."""
+    if grad_output is None:
+        msg = "`grad_output` must be an array or a Python int or float; got NoneType."
+        raise TypeError(msg)
+    return grad_output
 
-    Order: argument types and dtypes; the shape-mismatch warning; legacy arguments; broadcasting;
-    the reduction string; `axis`; the threshold; `weight` and `grad_output`. A backward pass
-    (given a `grad_output`) does not warn about shapes, as torch's backward ops do not: its
-    forward did. A `grad_output` for a loss reduced over some axes without `keepdims` is
-    reshaped to keep them, so that it broadcasts against the elements.
+
+def check_operands(
+    input: Any, target: Any, weight: Any, grad_output: Any, *, xp: Namespace | None
+) -> Operands:
+    """The first checks of every call, in torch's order: argument types, the one namespace,
+    devices and dtypes; then the shape-mismatch warning.
+
+    A backward pass (given a `grad_output`) does not warn about shapes, as torch's backward ops
+    do not: its forward did.
     """
     arguments = {"input": input, "target": target}
     if weight is not None:
         arguments["weight"] = weight
     if grad_output is not None:
         arguments["grad_output"] = grad_output
-    namespace = _namespace(arguments, xp)
+    namespace = _namespace(arguments, xp=xp)
     arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
     if namespace is not _NUMPY:  # NumPy has one device
         _check_devices(arrays)
-    dtypes = {name: _float_dtype(namespace, name, x) for name, x in arrays.items()}
+    dtypes = {name: _float_dtype(x, name, xp=namespace) for name, x in arrays.items()}
 
     operands = [dtypes[name] for name in ("input", "target") if name in dtypes]
     same = len(operands) == 1 or operands[0] == operands[1]
     result_dtype = operands[0] if same else namespace.result_type(*operands)
-    compute_dtype = _compute_dtype(namespace, result_dtype)
-
-    def cast(x: Array) -> Array:  # (or a Python scalar)
-        if _is_python_scalar(x) or x.dtype == compute_dtype:
-            return x
-        return namespace.astype(x, compute_dtype, copy=False)
 
     input_shape, target_shape = _shape(input), _shape(target)
     operands_are_arrays = "input" in arrays and "target" in arrays
@@ -307,47 +324,88 @@ def prepare(
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size."
         )
-    reduction = resolve_reduction(size_average, reduce, reduction)
-    shape = broadcast_shapes(input_shape, target_shape)
-    if shape is None:
-        msg = (
-            f"`input` of shape {input_shape} and `target` of shape {target_shape} "
-            "cannot be broadcast together."
-        )
-        raise ValueError(msg)
-    axes = check_axis(axis, len(shape), reduction)
-    if kind == "smooth_l1":
-        beta, scale = check_beta(threshold), 1.0
-    else:
-        beta = scale = check_delta(threshold)
-    if weight is not None:
-        _check_fits("weight", weight, shape, "the loss")
-        weight = cast(weight)
-
-    request = Request(
+    return Operands(
         xp=namespace,
-        kind=kind,
-        input=cast(input),
-        target=cast(target),
+        input=input,
+        target=target,
         weight=weight,
-        shape=shape,
+        grad_output=grad_output,
         input_shape=input_shape,
         target_shape=target_shape,
         input_grad_dtype=dtypes.get("input", result_dtype),
         target_grad_dtype=dtypes.get("target", result_dtype),
         result_dtype=result_dtype,
+        compute_dtype=_compute_dtype(result_dtype, xp=namespace),
+    )
+
+
+def broadcast_shape(operands: Operands) -> tuple[int, ...]:
+    """The broadcast shape of `input` and `target`; ValueError if they do not broadcast."""
+    shape = broadcast_shapes(operands.input_shape, operands.target_shape)
+    if shape is None:
+        msg = (
+            f"`input` of shape {operands.input_shape} and `target` of shape "
+            f"{operands.target_shape} cannot be broadcast together."
+        )
+        raise ValueError(msg)
+    return shape
+
+
+def request(
+    operands: Operands,
+    *,
+    shape: tuple[int, ...],
+    loss: LossName,
+    threshold: float,
+    reduction: Reduction,
+    axis: tuple[int, ...] | None,
+    keepdims: bool,
+) -> Request[Any]:
+    """The request for `operands` of broadcast `shape` and validated options (`axis`
+    normalised by `normalise_axis`): the last checks (`weight`, then `grad_output`, against the
+    shapes), and the operands cast to the computation dtype.
+
+    A `grad_output` for a loss reduced over some axes without `keepdims` is reshaped to keep
+    them, so that it broadcasts against the elements.
+    """
+    xp, compute_dtype = operands.xp, operands.compute_dtype
+
+    def cast(x: Array) -> Array:  # (or a Python scalar)
+        if _is_python_scalar(x) or x.dtype == compute_dtype:
+            return x
+        return xp.astype(x, compute_dtype, copy=False)
+
+    weight = operands.weight
+    if weight is not None:
+        _check_fits(weight, shape, name="weight", what="the loss")
+        weight = cast(weight)
+    result: Request[Any] = Request(
+        xp=xp,
+        loss=loss,
+        input=cast(operands.input),
+        target=cast(operands.target),
+        weight=weight,
+        grad_output=None,
+        shape=shape,
+        input_shape=operands.input_shape,
+        target_shape=operands.target_shape,
+        input_grad_dtype=operands.input_grad_dtype,
+        target_grad_dtype=operands.target_grad_dtype,
+        result_dtype=operands.result_dtype,
         compute_dtype=compute_dtype,
         reduction=reduction,
-        beta=_effective_beta(namespace, beta, compute_dtype),
-        scale=scale,
-        axis=axes,
-        keepdims=bool(keepdims),
+        beta=_effective_beta(threshold, compute_dtype, xp=xp),
+        scale=1.0 if loss == "smooth_l1" else threshold,
+        axis=axis,
+        keepdims=keepdims,
     )
+    grad_output = operands.grad_output
     if grad_output is not None:
-        loss_shape = request.loss_shape
-        _check_fits("grad_output", grad_output, loss_shape, "the loss")
+        loss_shape = result.loss_shape
+        _check_fits(grad_output, loss_shape, name="grad_output", what="the loss")
         grad_output = cast(grad_output)
-        if axes is not None and not keepdims and not _is_python_scalar(grad_output):
-            grad_output = namespace.broadcast_to(grad_output, loss_shape)
-            grad_output = namespace.reshape(grad_output, request.kept_shape)
-    return request, grad_output
+        if axis is not None and not keepdims and not _is_python_scalar(grad_output):
+            grad_output = xp.broadcast_to(grad_output, loss_shape)
+            grad_output = xp.reshape(grad_output, result.kept_shape)
+        result.grad_output = grad_output
+    return result

@@ -1,22 +1,28 @@
 """Smooth-L1, Huber and pseudo-Huber losses with gradients, Hessians and backward passes.
 
-Every function validates its arguments (`huberish._validate.prepare`), then calls the one generic
-kernel (`huberish._core.evaluate`). Huber is ``delta * smooth_l1(beta=delta)``.
+Every function validates its arguments and options (`huberish._options.validate_call`), then
+runs the one generic kernel (`huberish._options.compute_*`). Huber is
+``delta * smooth_l1(beta=delta)``.
 """
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
-from ._compat import Array, Namespace
-from ._core import evaluate
+from ._compat import Array, ArrayT, Namespace
 from ._docstrings import fill
-from ._validate import Kind, Request, prepare
+from ._options import (
+    LossAndGrad,
+    LossGradHess,
+    compute_backward,
+    compute_loss,
+    compute_loss_and_grad,
+    compute_loss_grad_hess,
+    validate_call,
+)
+from ._reduction import ReductionArgument
+from ._validate import check_grad_output
 
 __all__ = [
-    "FUNCTIONS",
-    "Functions",
     "LossAndGrad",
-    "LossCall",
     "LossGradHess",
     "huber_loss",
     "huber_loss_and_grad",
@@ -33,88 +39,26 @@ __all__ = [
 ]
 
 
-def _prepare(
-    kind: Kind, threshold: Any, input: Any, target: Any, options: dict[str, Any]
-) -> tuple[Request, Any]:
-    return prepare(input, target, kind=kind, threshold=threshold, **options)
-
-
-def _loss(kind: Kind, threshold: Any, input: Any, target: Any, **options: Any) -> Array:
-    request, _ = _prepare(kind, threshold, input, target, options)
-    return evaluate(request)[0]
-
-
-def _loss_and_grad(
-    kind: Kind, threshold: Any, input: Any, target: Any, **options: Any
-) -> "LossAndGrad":
-    request, _ = _prepare(kind, threshold, input, target, options)
-    loss, (grad,) = evaluate(request, gradients=("input",))
-    return LossAndGrad(loss, grad)
-
-
-def _grad_hess(
-    kind: Kind, threshold: Any, input: Any, target: Any, **options: Any
-) -> "LossGradHess":
-    request, _ = _prepare(kind, threshold, input, target, options)
-    loss, (grad, hess) = evaluate(request, gradients=("input",), hessian=True)
-    return LossGradHess(loss, grad, hess)
-
-
-def _backward(
-    kind: Kind, threshold: Any, grad_output: Any, input: Any, target: Any, **options: Any
-) -> tuple[Array, Array]:
-    if grad_output is None:  # (None elsewhere means "no grad_output": a forward call)
-        msg = "`grad_output` must be an array or a Python int or float; got NoneType."
-        raise TypeError(msg)
-    options["grad_output"] = grad_output
-    request, grad_output = _prepare(kind, threshold, input, target, options)
-    _, (grad_input, grad_target) = evaluate(
-        request, grad_output, loss=False, gradients=("input", "target")
-    )
-    return grad_input, grad_target
-
-
-class LossAndGrad(NamedTuple):
-    """The loss and its gradient with respect to `input`."""
-
-    loss: Array
-    """The reduced loss (0-d for 'mean' and 'sum' over all axes), or the per-element losses."""
-    grad: Array
-    """d sum(loss) / d input, with the shape and dtype of `input`."""
-
-
-class LossGradHess(NamedTuple):
-    """The loss, its gradient and the diagonal of its Hessian with respect to `input`."""
-
-    loss: Array
-    """The reduced loss, as `LossAndGrad.loss`."""
-    grad: Array
-    """d sum(loss) / d input, with the shape and dtype of `input`."""
-    hess: Array
-    """d^2 sum(loss) / d input_i^2, with the shape and dtype of `input`."""
-
-
 # --- smooth L1 -------------------------------------------------------------------------------
 
 
 @fill
 def smooth_l1_loss(
-    input: Any,
-    target: Any,
+    input: ArrayT | float,
+    target: ArrayT | float,
     size_average: Any = None,
     reduce: Any = None,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     beta: float = 1.0,
     *,
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> Array:
+) -> ArrayT:
     """Smooth-L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
 
-    Per element, with ``d = input - target``: ``0.5 * d**2 / beta`` where ``|d| < beta``, else
-    ``|d| - 0.5 * beta``.
+    $smooth_l1_formula
 
     Parameters
     ----------
@@ -150,35 +94,37 @@ def smooth_l1_loss(
     >>> hb.smooth_l1_loss(x, y)
     Array(0.875, dtype=array_api_strict.float64)
     """
-    return _loss(
-        "smooth_l1",
-        beta,
-        input,
-        target,
-        size_average=size_average,
-        reduce=reduce,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss(
+        validate_call(
+            "smooth_l1",
+            beta,
+            input,
+            target,
+            weight,
+            size_average=size_average,
+            reduce=reduce,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def smooth_l1_loss_and_grad(
-    input: Any,
-    target: Any,
+    input: ArrayT | float,
+    target: ArrayT | float,
     size_average: Any = None,
     reduce: Any = None,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     beta: float = 1.0,
     *,
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> LossAndGrad:
+) -> LossAndGrad[ArrayT]:
     """Smooth-L1 loss and its analytic gradient with respect to `input`, in one pass.
 
     The gradient per element is ``d / beta`` where ``|d| < beta``, else ``sign(d)``, times the
@@ -215,35 +161,37 @@ def smooth_l1_loss_and_grad(
     >>> grad
     Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
     """
-    return _loss_and_grad(
-        "smooth_l1",
-        beta,
-        input,
-        target,
-        size_average=size_average,
-        reduce=reduce,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss_and_grad(
+        validate_call(
+            "smooth_l1",
+            beta,
+            input,
+            target,
+            weight,
+            size_average=size_average,
+            reduce=reduce,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def smooth_l1_loss_grad_hess(
-    input: Any,
-    target: Any,
+    input: ArrayT | float,
+    target: ArrayT | float,
     size_average: Any = None,
     reduce: Any = None,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     beta: float = 1.0,
     *,
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> LossGradHess:
+) -> LossGradHess[ArrayT]:
     """Smooth-L1 loss, its gradient and its Hessian diagonal with respect to `input`.
 
     The second derivative follows torch's double backward: ``1 / beta`` strictly inside
@@ -276,36 +224,38 @@ def smooth_l1_loss_grad_hess(
     >>> hb.smooth_l1_loss_grad_hess(x, xp.zeros(3), reduction="sum", beta=2.0).hess
     Array([0.5, 0.5, 0. ], dtype=array_api_strict.float64)
     """
-    return _grad_hess(
-        "smooth_l1",
-        beta,
-        input,
-        target,
-        size_average=size_average,
-        reduce=reduce,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss_grad_hess(
+        validate_call(
+            "smooth_l1",
+            beta,
+            input,
+            target,
+            weight,
+            size_average=size_average,
+            reduce=reduce,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def smooth_l1_loss_backward(
     grad_output: Any,
-    input: Any,
-    target: Any,
+    input: ArrayT | float,
+    target: ArrayT | float,
     size_average: Any = None,
     reduce: Any = None,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     beta: float = 1.0,
     *,
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> tuple[Array, Array]:
+) -> tuple[ArrayT, ArrayT]:
     """Backward pass of `smooth_l1_loss`: the gradients of ``sum(grad_output * loss)``.
 
     This is what an autodiff framework calls (``torch.ops.aten.smooth_l1_loss_backward``):
@@ -342,19 +292,21 @@ def smooth_l1_loss_backward(
     >>> gy  # a scalar target gets a 0-d gradient
     Array(-3., dtype=array_api_strict.float64)
     """
-    return _backward(
-        "smooth_l1",
-        beta,
-        grad_output,
-        input,
-        target,
-        size_average=size_average,
-        reduce=reduce,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_backward(
+        validate_call(
+            "smooth_l1",
+            beta,
+            input,
+            target,
+            weight,
+            check_grad_output(grad_output),
+            size_average=size_average,
+            reduce=reduce,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
@@ -363,20 +315,19 @@ def smooth_l1_loss_backward(
 
 @fill
 def huber_loss(
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> Array:
+) -> ArrayT:
     """Huber loss, as ``torch.nn.functional.huber_loss``.
 
-    Per element, with ``d = input - target``: ``0.5 * d**2`` where ``|d| < delta``, else
-    ``delta * (|d| - 0.5 * delta)``; that is, ``delta * smooth_l1_loss(beta=delta)``.
+    $huber_formula
 
     Parameters
     ----------
@@ -404,31 +355,33 @@ def huber_loss(
     >>> hb.huber_loss(x, xp.zeros(3), reduction="none", delta=2.0)
     Array([0.   , 0.125, 4.   ], dtype=array_api_strict.float64)
     """
-    return _loss(
-        "huber",
-        delta,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss(
+        validate_call(
+            "huber",
+            delta,
+            input,
+            target,
+            weight,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def huber_loss_and_grad(
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> LossAndGrad:
+) -> LossAndGrad[ArrayT]:
     """Huber loss and its analytic gradient with respect to `input`, in one pass.
 
     The gradient per element is ``clip(d, -delta, delta)``, times the weight, divided by the
@@ -459,31 +412,33 @@ def huber_loss_and_grad(
     >>> hb.huber_loss_and_grad(x, xp.zeros(3), delta=2.0).grad
     Array([0.        , 0.16666667, 0.66666667], dtype=array_api_strict.float64)
     """
-    return _loss_and_grad(
-        "huber",
-        delta,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss_and_grad(
+        validate_call(
+            "huber",
+            delta,
+            input,
+            target,
+            weight,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def huber_loss_grad_hess(
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> LossGradHess:
+) -> LossGradHess[ArrayT]:
     """Huber loss, its gradient and its Hessian diagonal with respect to `input`.
 
     The second derivative is 1 strictly inside ``|d| < delta``, 0 outside and at the boundary
@@ -514,32 +469,34 @@ def huber_loss_grad_hess(
     >>> hb.huber_loss_grad_hess(x, xp.zeros(3), reduction="sum").hess
     Array([1., 1., 0.], dtype=array_api_strict.float64)
     """
-    return _grad_hess(
-        "huber",
-        delta,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss_grad_hess(
+        validate_call(
+            "huber",
+            delta,
+            input,
+            target,
+            weight,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def huber_loss_backward(
     grad_output: Any,
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> tuple[Array, Array]:
+) -> tuple[ArrayT, ArrayT]:
     """Backward pass of `huber_loss`: the gradients of ``sum(grad_output * loss)``.
 
     Parameters
@@ -569,17 +526,19 @@ def huber_loss_backward(
     >>> gx
     Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
     """
-    return _backward(
-        "huber",
-        delta,
-        grad_output,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_backward(
+        validate_call(
+            "huber",
+            delta,
+            input,
+            target,
+            weight,
+            check_grad_output(grad_output),
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
@@ -588,21 +547,19 @@ def huber_loss_backward(
 
 @fill
 def pseudo_huber_loss(
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> Array:
+) -> ArrayT:
     """Pseudo-Huber loss: the smooth member of the family, as gradient-boosting libraries use.
 
-    Per element, with ``d = input - target``: ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``,
-    equal to ``scipy.special.pseudo_huber(delta, d)``: about ``0.5 * d**2`` for small ``|d|``,
-    ``delta * |d|`` for large. Computed without overflow of ``(d / delta)**2`` and without
+    $pseudo_huber_formula Computed without overflow of ``(d / delta)**2`` and without
     cancellation near 0.
 
     Parameters
@@ -628,31 +585,33 @@ def pseudo_huber_loss(
     >>> hb.pseudo_huber_loss(xp.asarray([1.0, 1e20]), xp.zeros(2), "none", 1.0)
     Array([4.14213562e-01, 1.00000000e+20], dtype=array_api_strict.float64)
     """
-    return _loss(
-        "pseudo_huber",
-        delta,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss(
+        validate_call(
+            "pseudo_huber",
+            delta,
+            input,
+            target,
+            weight,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def pseudo_huber_loss_and_grad(
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> LossAndGrad:
+) -> LossAndGrad[ArrayT]:
     """Pseudo-Huber loss and its gradient ``d / sqrt(1 + (d / delta)**2)`` w.r.t. `input`.
 
     Parameters
@@ -671,31 +630,33 @@ def pseudo_huber_loss_and_grad(
 
     $raises
     """
-    return _loss_and_grad(
-        "pseudo_huber",
-        delta,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss_and_grad(
+        validate_call(
+            "pseudo_huber",
+            delta,
+            input,
+            target,
+            weight,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def pseudo_huber_loss_grad_hess(
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> LossGradHess:
+) -> LossGradHess[ArrayT]:
     """Pseudo-Huber loss, gradient and second derivative ``(1 + (d / delta)**2)**-1.5``.
 
     With ``reduction='sum'`` these are the per-sample gradient and Hessian that gradient-boosting
@@ -728,32 +689,34 @@ def pseudo_huber_loss_grad_hess(
     >>> hess
     Array([1.        , 0.35355339], dtype=array_api_strict.float64)
     """
-    return _grad_hess(
-        "pseudo_huber",
-        delta,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_loss_grad_hess(
+        validate_call(
+            "pseudo_huber",
+            delta,
+            input,
+            target,
+            weight,
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
 
 
 @fill
 def pseudo_huber_loss_backward(
     grad_output: Any,
-    input: Any,
-    target: Any,
-    reduction: str = "mean",
+    input: ArrayT | float,
+    target: ArrayT | float,
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
     *,
     axis: Any = None,
     keepdims: bool = False,
     xp: Namespace | None = None,
-) -> tuple[Array, Array]:
+) -> tuple[ArrayT, ArrayT]:
     """Backward pass of `pseudo_huber_loss`: the gradients of ``sum(grad_output * loss)``.
 
     Parameters
@@ -773,76 +736,17 @@ def pseudo_huber_loss_backward(
 
     $raises
     """
-    return _backward(
-        "pseudo_huber",
-        delta,
-        grad_output,
-        input,
-        target,
-        reduction=reduction,
-        weight=weight,
-        axis=axis,
-        keepdims=keepdims,
-        xp=xp,
+    return compute_backward(
+        validate_call(
+            "pseudo_huber",
+            delta,
+            input,
+            target,
+            weight,
+            check_grad_output(grad_output),
+            reduction=reduction,
+            axis=axis,
+            keepdims=keepdims,
+            xp=xp,
+        )
     )
-
-
-class Functions(NamedTuple):
-    """One loss's public functions, and the name of its threshold argument."""
-
-    loss: Callable[..., Array]
-    and_grad: Callable[..., LossAndGrad]
-    grad_hess: Callable[..., LossGradHess]
-    backward: Callable[..., tuple[Array, Array]]
-    threshold: str
-
-
-FUNCTIONS = {
-    "smooth_l1": Functions(
-        smooth_l1_loss,
-        smooth_l1_loss_and_grad,
-        smooth_l1_loss_grad_hess,
-        smooth_l1_loss_backward,
-        "beta",
-    ),
-    "huber": Functions(
-        huber_loss, huber_loss_and_grad, huber_loss_grad_hess, huber_loss_backward, "delta"
-    ),
-    "pseudo_huber": Functions(
-        pseudo_huber_loss,
-        pseudo_huber_loss_and_grad,
-        pseudo_huber_loss_grad_hess,
-        pseudo_huber_loss_backward,
-        "delta",
-    ),
-}
-"""Each loss's functions, for the classes and the framework adapters."""
-
-
-class LossCall(NamedTuple):
-    """A loss and its validated options, for the framework adapters.
-
-    Hashable, so that it can be a static argument of ``jax.custom_vjp`` and a constant for
-    ``torch.compile``; `forward` and `backward` call the public functions.
-    """
-
-    kind: Kind
-    threshold: float
-    reduction: str
-    axis: Any = None
-    keepdims: bool = False
-
-    def _options(self, weight: Array | None) -> dict[str, Any]:
-        name = FUNCTIONS[self.kind].threshold
-        options = {"reduction": self.reduction, name: self.threshold, "weight": weight}
-        return {**options, "axis": self.axis, "keepdims": self.keepdims}
-
-    def forward(self, input: Any, target: Any, weight: Array | None) -> Array:
-        """The loss."""
-        return FUNCTIONS[self.kind].loss(input, target, **self._options(weight))
-
-    def backward(
-        self, grad_output: Any, input: Any, target: Any, weight: Array | None
-    ) -> tuple[Array, Array]:
-        """The gradients of ``sum(grad_output * loss)`` for `input` and `target`."""
-        return FUNCTIONS[self.kind].backward(grad_output, input, target, **self._options(weight))

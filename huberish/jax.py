@@ -23,27 +23,24 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from . import functional
-from ._reduction import resolve_reduction
-from ._validate import check_beta, check_delta
+from ._options import Options
+from ._reduction import ReductionArgument
 
 __all__ = ["huber_loss", "pseudo_huber_loss", "smooth_l1_loss"]
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(3,))
-def _loss(input: Any, target: Any, weight: Any, call: functional.LossCall) -> Any:
+def _loss(input: Any, target: Any, weight: Any, call: Options) -> Any:
     return call.forward(input, target, weight)
 
 
 def _loss_forward(
-    input: Any, target: Any, weight: Any, call: functional.LossCall
+    input: Any, target: Any, weight: Any, call: Options
 ) -> tuple[Any, tuple[Any, Any, Any]]:
     return _loss(input, target, weight, call), (input, target, weight)
 
 
-def _loss_backward(
-    call: functional.LossCall, residuals: tuple[Any, Any, Any], g: Any
-) -> tuple[Any, Any, Any]:
+def _loss_backward(call: Options, residuals: tuple[Any, Any, Any], g: Any) -> tuple[Any, Any, Any]:
     input, target, weight = residuals
     grad_input, grad_target = call.backward(g, input, target, weight)
     return grad_input, grad_target, None if weight is None else jnp.zeros_like(weight)
@@ -52,7 +49,7 @@ def _loss_backward(
 _loss.defvjp(_loss_forward, _loss_backward)
 
 
-def _apply(input: Any, target: Any, weight: Any, call: functional.LossCall) -> Any:
+def _apply(input: Any, target: Any, weight: Any, call: Options) -> Any:
     """NumPy operands become JAX arrays (as ``jax.numpy`` functions take them); scalars stay."""
     operands = [
         x if x is None or isinstance(x, int | float) else jnp.asarray(x)
@@ -66,7 +63,7 @@ def smooth_l1_loss(
     target: Any,
     size_average: Any = None,
     reduce: Any = None,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     beta: float = 1.0,
     *,
     weight: Any = None,
@@ -74,15 +71,22 @@ def smooth_l1_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.smooth_l1_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
-    reduction = resolve_reduction(size_average, reduce, reduction)
-    call = functional.LossCall("smooth_l1", check_beta(beta), reduction, axis, keepdims)
+    call = Options.build(
+        "smooth_l1",
+        beta,
+        reduction=reduction,
+        size_average=size_average,
+        reduce=reduce,
+        axis=axis,
+        keepdims=keepdims,
+    )
     return _apply(input, target, weight, call)
 
 
 def huber_loss(
     input: Any,
     target: Any,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Any = None,
     *,
@@ -90,15 +94,14 @@ def huber_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.huber_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
-    reduction = resolve_reduction(reduction=reduction)
-    call = functional.LossCall("huber", check_delta(delta), reduction, axis, keepdims)
+    call = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call)
 
 
 def pseudo_huber_loss(
     input: Any,
     target: Any,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: Any = None,
     *,
@@ -106,6 +109,5 @@ def pseudo_huber_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.pseudo_huber_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
-    reduction = resolve_reduction(reduction=reduction)
-    call = functional.LossCall("pseudo_huber", check_delta(delta), reduction, axis, keepdims)
+    call = Options.build("pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call)

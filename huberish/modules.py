@@ -1,201 +1,274 @@
 """`SmoothL1Loss`, `HuberLoss` and `PseudoHuberLoss`: torch-style loss classes, validated at
 construction."""
 
-from typing import Any, ClassVar
+from typing import Any
 
-from . import functional
-from ._compat import Array, Namespace
-from ._reduction import Reduction, resolve_reduction
-from ._validate import check_axis, check_beta, check_delta
+from ._compat import Array, ArrayT, Namespace
+from ._docstrings import fill
+from ._options import LossAndGrad, LossGradHess, Options
+from ._reduction import Reduction, ReductionArgument
 
 __all__ = ["HuberLoss", "PseudoHuberLoss", "SmoothL1Loss"]
 
 
-class _Loss:
-    """Shared behaviour: each method calls the functional form with the stored options.
+class _BaseLoss:
+    """The classes' shared methods: each runs the instance's validated `Options`."""
 
-    Shapes: `input` and `target` broadcast together (a warning if their shapes differ);
-    `weight` broadcasts to their broadcast shape; the loss is 0-d for ``'mean'`` and ``'sum'``
-    (or reduced over `axis`) and has the broadcast shape for ``'none'``; gradients and Hessian
-    diagonals have the shapes of the operands. The instance holds only its options, so one
-    instance may serve many threads.
-    """
+    _options: Options
 
-    reduction: Reduction
-    axis: int | tuple[int, ...] | None
-    keepdims: bool
-    _functions: ClassVar[functional.Functions]
+    # Read-only views of the options (documented in the classes' Attributes sections).
+    @property
+    def reduction(self) -> Reduction:
+        return self._options.reduction
 
-    def _set_reduction(self, reduction: Reduction, axis: Any, keepdims: bool) -> None:
-        check_axis(axis, None, reduction)  # the range is checked against each call's shape
-        self.reduction, self.axis, self.keepdims = reduction, axis, bool(keepdims)
+    @property
+    def axis(self) -> int | tuple[int, ...] | None:
+        return self._options.axis
 
-    def _options(self) -> dict[str, Any]:
-        threshold = self._functions.threshold
-        options = {"reduction": self.reduction, threshold: getattr(self, threshold)}
-        if self.axis is not None or self.keepdims:
-            options.update(axis=self.axis, keepdims=self.keepdims)
-        return options
+    @property
+    def keepdims(self) -> bool:
+        return self._options.keepdims
 
     def __call__(
-        self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
-    ) -> Array:
+        self,
+        input: ArrayT | float,
+        target: ArrayT | float,
+        *,
+        weight: Array | None = None,
+        xp: Namespace | None = None,
+    ) -> ArrayT:
         """The loss (see `forward`)."""
-        return self.forward(input, target, weight=weight, xp=xp)
+        return self._options.forward(input, target, weight, xp=xp)
 
     def forward(
-        self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
-    ) -> Array:
+        self,
+        input: ArrayT | float,
+        target: ArrayT | float,
+        *,
+        weight: Array | None = None,
+        xp: Namespace | None = None,
+    ) -> ArrayT:
         """The loss of `input` against `target`."""
-        return self._functions.loss(input, target, weight=weight, xp=xp, **self._options())
+        return self._options.forward(input, target, weight, xp=xp)
 
     def loss_and_grad(
-        self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
-    ) -> functional.LossAndGrad:
+        self,
+        input: ArrayT | float,
+        target: ArrayT | float,
+        *,
+        weight: Array | None = None,
+        xp: Namespace | None = None,
+    ) -> LossAndGrad[ArrayT]:
         """The loss and its gradient with respect to `input`."""
-        return self._functions.and_grad(input, target, weight=weight, xp=xp, **self._options())
+        return self._options.loss_and_grad(input, target, weight, xp=xp)
 
-    def grad_hess(
-        self, input: Any, target: Any, *, weight: Array | None = None, xp: Namespace | None = None
-    ) -> functional.LossGradHess:
+    def loss_grad_hess(
+        self,
+        input: ArrayT | float,
+        target: ArrayT | float,
+        *,
+        weight: Array | None = None,
+        xp: Namespace | None = None,
+    ) -> LossGradHess[ArrayT]:
         """The loss, its gradient and its Hessian diagonal with respect to `input`."""
-        return self._functions.grad_hess(input, target, weight=weight, xp=xp, **self._options())
+        return self._options.loss_grad_hess(input, target, weight, xp=xp)
 
     def backward(
         self,
         grad_output: Any,
-        input: Any,
-        target: Any,
+        input: ArrayT | float,
+        target: ArrayT | float,
         *,
         weight: Array | None = None,
         xp: Namespace | None = None,
-    ) -> tuple[Array, Array]:
+    ) -> tuple[ArrayT, ArrayT]:
         """The gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`."""
-        options = self._options()
-        return self._functions.backward(grad_output, input, target, weight=weight, xp=xp, **options)
+        return self._options.backward(grad_output, input, target, weight, xp=xp)
 
     def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
-        return f"{type(self).__name__}({options})"
+        options = self._options
+        text = f"reduction={options.reduction!r}, {options.threshold_name}={options.threshold!r}"
+        if options.axis is not None or options.keepdims:
+            text += f", axis={options.axis!r}, keepdims={options.keepdims!r}"
+        return f"{type(self).__name__}({text})"
 
 
-class SmoothL1Loss(_Loss):
+@fill
+class SmoothL1Loss(_BaseLoss):
     """Smooth-L1 loss, as ``torch.nn.SmoothL1Loss``, with its analytic gradient and Hessian.
 
-    Unlike torch, the arguments are checked here, at construction: an invalid `reduction` or a
-    negative `beta` raises at once rather than at the first call.
+    $smooth_l1_formula
+
+    $class_methods
+
+    Unlike torch, an invalid `reduction` or a negative `beta` raises at construction rather
+    than at the first call.
 
     Parameters
     ----------
-    size_average, reduce : bool or None, optional
-        Deprecated torch arguments; see `resolve_reduction`.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How to reduce the per-element losses.
-    beta : float, optional
-        Threshold between the quadratic and linear regimes, ``>= 0`` (0 is exact L1).
-    axis : int or tuple of ints, optional
-        Axes that ``'mean'`` and ``'sum'`` reduce; all by default.
-    keepdims : bool, optional
-        Keep the reduced axes, with size 1.
+    $legacy
+    $reduction
+    $beta
+    $axis
+
+    Attributes
+    ----------
+    $class_attributes
+
+    See Also
+    --------
+    smooth_l1_loss, smooth_l1_loss_and_grad, smooth_l1_loss_grad_hess, smooth_l1_loss_backward
+    HuberLoss : ``delta * SmoothL1Loss(beta=delta)``.
+    PseudoHuberLoss : a smooth Huber loss.
+
+    Notes
+    -----
+    $family
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
     >>> crit = hb.SmoothL1Loss(beta=0.5)
     >>> crit
     SmoothL1Loss(reduction='mean', beta=0.5)
-    >>> crit(xp.asarray([0.25, 2.0]), xp.zeros(2))
-    Array(0.90625, dtype=array_api_strict.float64)
-    >>> crit.loss_and_grad(xp.asarray([0.25, 2.0]), xp.zeros(2)).grad
-    Array([0.25, 0.5 ], dtype=array_api_strict.float64)
+    >>> crit(np.array([0.25, 2.0]), np.zeros(2))
+    np.float64(0.90625)
+    >>> crit.loss_and_grad(np.array([0.25, 2.0]), np.zeros(2)).grad
+    array([0.25, 0.5 ])
     """
-
-    _functions = functional.FUNCTIONS["smooth_l1"]
 
     def __init__(
         self,
         size_average: Any = None,
         reduce: Any = None,
-        reduction: str = "mean",
+        reduction: ReductionArgument = "mean",
         beta: float = 1.0,
         *,
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool = False,
     ) -> None:
-        self._set_reduction(resolve_reduction(size_average, reduce, reduction), axis, keepdims)
-        self.beta = check_beta(beta)
+        self._options = Options.build(
+            "smooth_l1",
+            beta,
+            reduction=reduction,
+            size_average=size_average,
+            reduce=reduce,
+            axis=axis,
+            keepdims=keepdims,
+        )
+
+    @property
+    def beta(self) -> float:
+        """The threshold between the quadratic and the linear regime."""
+        return self._options.threshold
 
 
-class HuberLoss(_Loss):
+@fill
+class HuberLoss(_BaseLoss):
     """Huber loss, as ``torch.nn.HuberLoss``, with its analytic gradient and Hessian.
 
-    `delta` is checked at construction (torch only checks it at the first call).
+    $huber_formula
+
+    $class_methods
+
+    Unlike torch, `delta` is checked at construction rather than at the first call.
 
     Parameters
     ----------
-    reduction : {'mean', 'sum', 'none'}, optional
-        How to reduce the per-element losses.
-    delta : float, optional
-        Threshold between the quadratic and linear regimes, ``> 0``.
-    axis : int or tuple of ints, optional
-        Axes that ``'mean'`` and ``'sum'`` reduce; all by default.
-    keepdims : bool, optional
-        Keep the reduced axes, with size 1.
+    $reduction
+    $delta
+    $axis
+
+    Attributes
+    ----------
+    $class_attributes
+
+    See Also
+    --------
+    huber_loss, huber_loss_and_grad, huber_loss_grad_hess, huber_loss_backward
+    SmoothL1Loss : ``HuberLoss(delta=d) == d * SmoothL1Loss(beta=d)``.
+    PseudoHuberLoss : a smooth Huber loss.
+
+    Notes
+    -----
+    $family
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> hb.HuberLoss(reduction="sum", delta=2.0)(xp.asarray([1.0, 3.0]), xp.zeros(2))
-    Array(4.5, dtype=array_api_strict.float64)
+    >>> hb.HuberLoss(reduction="sum", delta=2.0)(np.array([1.0, 3.0]), np.zeros(2))
+    np.float64(4.5)
     """
-
-    _functions = functional.FUNCTIONS["huber"]
 
     def __init__(
         self,
-        reduction: str = "mean",
+        reduction: ReductionArgument = "mean",
         delta: float = 1.0,
         *,
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool = False,
     ) -> None:
-        self._set_reduction(resolve_reduction(reduction=reduction), axis, keepdims)
-        self.delta = check_delta(delta)
+        self._options = Options.build(
+            "huber", delta, reduction=reduction, axis=axis, keepdims=keepdims
+        )
+
+    @property
+    def delta(self) -> float:
+        """The threshold: the slope of the linear regime and the scale of the transition."""
+        return self._options.threshold
 
 
-class PseudoHuberLoss(_Loss):
-    """Pseudo-Huber loss ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``, with gradient and Hessian.
+@fill
+class PseudoHuberLoss(_BaseLoss):
+    """Pseudo-Huber loss, the smooth Huber loss, with its analytic gradient and Hessian.
+
+    $pseudo_huber_formula
+
+    $class_methods
 
     Parameters
     ----------
-    reduction : {'mean', 'sum', 'none'}, optional
-        How to reduce the per-element losses.
-    delta : float, optional
-        Scale of the transition from quadratic to linear, ``> 0``.
-    axis : int or tuple of ints, optional
-        Axes that ``'mean'`` and ``'sum'`` reduce; all by default.
-    keepdims : bool, optional
-        Keep the reduced axes, with size 1.
+    $reduction
+    $pseudo_delta
+    $axis
+
+    Attributes
+    ----------
+    $class_attributes
+
+    See Also
+    --------
+    pseudo_huber_loss, pseudo_huber_loss_and_grad, pseudo_huber_loss_grad_hess
+    pseudo_huber_loss_backward
+    HuberLoss : the loss it smooths.
+
+    Notes
+    -----
+    $family
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> hb.PseudoHuberLoss(reduction="sum", axis=1)(xp.ones((2, 3)), xp.zeros((2, 3)))
-    Array([1.24264069, 1.24264069], dtype=array_api_strict.float64)
+    >>> hb.PseudoHuberLoss(reduction="sum", axis=1)(np.ones((2, 3)), np.zeros((2, 3)))
+    array([1.24264069, 1.24264069])
     """
-
-    _functions = functional.FUNCTIONS["pseudo_huber"]
 
     def __init__(
         self,
-        reduction: str = "mean",
+        reduction: ReductionArgument = "mean",
         delta: float = 1.0,
         *,
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool = False,
     ) -> None:
-        self._set_reduction(resolve_reduction(reduction=reduction), axis, keepdims)
-        self.delta = check_delta(delta)
+        self._options = Options.build(
+            "pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims
+        )
+
+    @property
+    def delta(self) -> float:
+        """The threshold: the slope of the linear regime and the scale of the transition."""
+        return self._options.threshold

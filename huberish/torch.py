@@ -17,13 +17,12 @@ Examples
 tensor([0.0000, 0.1667, 0.3333])
 """
 
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
-from . import functional
-from ._reduction import resolve_reduction
-from ._validate import Kind, check_axis, check_beta, check_delta
+from ._options import Options
+from ._reduction import ReductionArgument
 
 __all__ = [
     "HuberLoss",
@@ -39,7 +38,7 @@ class _Loss(torch.autograd.Function):
     """The loss as one autograd node: forward and backward both run huberish's kernel."""
 
     @staticmethod
-    def forward(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
+    def forward(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
         return call.forward(input, target, weight)  # type: ignore[no-any-return]
 
     @staticmethod
@@ -61,7 +60,7 @@ class _Loss(torch.autograd.Function):
         return (grad_input if wanted[0] else None, grad_target if wanted[1] else None, None, None)
 
 
-def _apply(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
+def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
     return _Loss.apply(input, target, weight, call)  # type: ignore[no-untyped-call,no-any-return]
 
 
@@ -70,7 +69,7 @@ def smooth_l1_loss(
     target: Any,
     size_average: Any = None,
     reduce: Any = None,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     beta: float = 1.0,
     *,
     weight: torch.Tensor | None = None,
@@ -81,15 +80,22 @@ def smooth_l1_loss(
 
     Arguments and semantics as `huberish.smooth_l1_loss`; `weight` gets no gradient.
     """
-    reduction = resolve_reduction(size_average, reduce, reduction)
-    call = functional.LossCall("smooth_l1", check_beta(beta), reduction, axis, keepdims)
+    call = Options.build(
+        "smooth_l1",
+        beta,
+        reduction=reduction,
+        size_average=size_average,
+        reduce=reduce,
+        axis=axis,
+        keepdims=keepdims,
+    )
     return _apply(input, target, weight, call)
 
 
 def huber_loss(
     input: Any,
     target: Any,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: torch.Tensor | None = None,
     *,
@@ -100,16 +106,14 @@ def huber_loss(
 
     Arguments and semantics as `huberish.huber_loss`; `weight` gets no gradient.
     """
-    call = functional.LossCall(
-        "huber", check_delta(delta), resolve_reduction(reduction=reduction), axis, keepdims
-    )
+    call = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call)
 
 
 def pseudo_huber_loss(
     input: Any,
     target: Any,
-    reduction: str = "mean",
+    reduction: ReductionArgument = "mean",
     delta: float = 1.0,
     weight: torch.Tensor | None = None,
     *,
@@ -117,9 +121,7 @@ def pseudo_huber_loss(
     keepdims: bool = False,
 ) -> torch.Tensor:
     """`huberish.pseudo_huber_loss` as a torch autograd node (analytic backward)."""
-    call = functional.LossCall(
-        "pseudo_huber", check_delta(delta), resolve_reduction(reduction=reduction), axis, keepdims
-    )
+    call = Options.build("pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call)
 
 
@@ -128,82 +130,84 @@ class _Module(torch.nn.Module):
     (it follows the module's ``.to()``) broadcastable to the loss shape."""
 
     weight: torch.Tensor | None
-    reduction: str
-    _kind: ClassVar[Kind]
 
-    def __init__(self, weight: torch.Tensor | None, axis: Any, keepdims: bool) -> None:
+    def __init__(self, options: Options, weight: torch.Tensor | None) -> None:
         super().__init__()
-        check_axis(axis, None, self.reduction)
-        self.axis, self.keepdims = axis, bool(keepdims)
+        self._options = options
+        self.reduction, self.axis, self.keepdims = options.reduction, options.axis, options.keepdims
         self.register_buffer("weight", weight)
 
     def forward(self, input: Any, target: Any) -> torch.Tensor:
-        threshold = getattr(self, functional.FUNCTIONS[self._kind].threshold)
-        call = functional.LossCall(self._kind, threshold, self.reduction, self.axis, self.keepdims)
-        return _apply(input, target, self.weight, call)
+        return _apply(input, target, self.weight, self._options)
 
     def extra_repr(self) -> str:
-        threshold = functional.FUNCTIONS[self._kind].threshold
-        text = f"reduction={self.reduction!r}, {threshold}={getattr(self, threshold)}"
+        options = self._options
+        text = f"reduction={options.reduction!r}, {options.threshold_name}={options.threshold}"
         return text + (
-            f", axis={self.axis!r}, keepdims={self.keepdims}" if self.axis is not None else ""
+            f", axis={options.axis!r}, keepdims={options.keepdims}"
+            if options.axis is not None
+            else ""
         )
 
 
 class SmoothL1Loss(_Module):
     """``torch.nn.SmoothL1Loss`` with huberish's kernel; validated at construction."""
 
-    _kind = "smooth_l1"
-
     def __init__(
         self,
         size_average: Any = None,
         reduce: Any = None,
-        reduction: str = "mean",
+        reduction: ReductionArgument = "mean",
         beta: float = 1.0,
         weight: torch.Tensor | None = None,
         *,
         axis: Any = None,
         keepdims: bool = False,
     ) -> None:
-        self.reduction = resolve_reduction(size_average, reduce, reduction)
-        self.beta = check_beta(beta)
-        super().__init__(weight, axis, keepdims)
+        options = Options.build(
+            "smooth_l1",
+            beta,
+            reduction=reduction,
+            size_average=size_average,
+            reduce=reduce,
+            axis=axis,
+            keepdims=keepdims,
+        )
+        super().__init__(options, weight)
+        self.beta = options.threshold
 
 
 class HuberLoss(_Module):
     """``torch.nn.HuberLoss`` with huberish's kernel; validated at construction."""
 
-    _kind = "huber"
-
     def __init__(
         self,
-        reduction: str = "mean",
+        reduction: ReductionArgument = "mean",
         delta: float = 1.0,
         weight: torch.Tensor | None = None,
         *,
         axis: Any = None,
         keepdims: bool = False,
     ) -> None:
-        self.reduction = resolve_reduction(reduction=reduction)
-        self.delta = check_delta(delta)
-        super().__init__(weight, axis, keepdims)
+        options = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
+        super().__init__(options, weight)
+        self.delta = options.threshold
 
 
 class PseudoHuberLoss(_Module):
     """`huberish.PseudoHuberLoss` as an ``nn.Module``; validated at construction."""
 
-    _kind = "pseudo_huber"
-
     def __init__(
         self,
-        reduction: str = "mean",
+        reduction: ReductionArgument = "mean",
         delta: float = 1.0,
         weight: torch.Tensor | None = None,
         *,
         axis: Any = None,
         keepdims: bool = False,
     ) -> None:
-        self.reduction = resolve_reduction(reduction=reduction)
-        self.delta = check_delta(delta)
-        super().__init__(weight, axis, keepdims)
+        options = Options.build(
+            "pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims
+        )
+        super().__init__(options, weight)
+        self.delta = options.threshold

@@ -19,7 +19,7 @@ for _name in hb.__all__:
     _function = getattr(hb, _name)
     if callable(_function) and not isinstance(_function, type) and _name != "resolve_reduction":
         lazy_xp_function(_function)
-for _method in ("forward", "loss_and_grad", "grad_hess", "backward"):
+for _method in ("forward", "loss_and_grad", "loss_grad_hess", "backward"):
     for _class in (hb.SmoothL1Loss, hb.HuberLoss, hb.PseudoHuberLoss):
         lazy_xp_function((_class, _method))
 

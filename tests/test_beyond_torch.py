@@ -174,7 +174,7 @@ def test_pseudo_huber_non_finite(xp, asarray):
 def test_pseudo_huber_class_and_validation(xp, asarray):
     crit = hb.PseudoHuberLoss(delta=0.5, reduction="sum")
     assert repr(crit) == "PseudoHuberLoss(reduction='sum', delta=0.5)"
-    loss, grad, hess = crit.grad_hess(asarray(X), asarray(Y))
+    loss, grad, hess = crit.loss_grad_hess(asarray(X), asarray(Y))
     u = (X - Y) / 0.5
     assert_close(loss, hb.pseudo_huber_loss(X, Y, "sum", 0.5), dtype="float64")
     assert_close(hess, (1 + u * u) ** -1.5, dtype="float64")
@@ -217,7 +217,7 @@ def test_axis_reductions_match_numpy(xp, asarray, axis, reduction, keepdims):
 
 def test_axis_on_the_classes_and_hessian(xp, asarray):
     crit = hb.HuberLoss(delta=10.0, axis=1)  # every residual inside: Hessian 1 / count
-    loss, grad, hess = crit.grad_hess(asarray(X), asarray(Y))
+    loss, grad, hess = crit.loss_grad_hess(asarray(X), asarray(Y))
     elements = reference(X, Y, beta=10.0, scale=10.0, reduction="none")[0]
     assert_close(loss, elements.mean(axis=1), dtype="float64")
     assert_close(grad, (X - Y) / 6, dtype="float64")

@@ -1,0 +1,219 @@
+"""Per-element terms of each loss: the loss, its gradient and its second derivative, weighted.
+
+The bottom of the kernel: both the whole-array path (`huberish._core`) and the blocked NumPy path
+(`huberish._blocks`) call `weighted_terms` on ``d = input - target``. Nothing here reduces, casts
+or validates; the arguments arrive checked and in the computation dtype.
+"""
+
+import math
+from typing import Literal, NamedTuple
+
+from ._compat import Array, Namespace, clip, updates_in_place
+
+__all__ = ["Coefficients", "LossName", "Terms", "element_terms", "weighted_terms"]
+
+LossName = Literal["smooth_l1", "huber", "pseudo_huber"]
+
+
+class Coefficients(NamedTuple):
+    """What the per-element terms of one call depend on, besides the residual.
+
+    Smooth L1 and Huber are computed as ``scale * smooth_l1(d, beta) / divisor``: smooth L1 has
+    ``scale = 1``, Huber with `delta` has ``beta = scale = delta``. For pseudo-Huber, `beta` is
+    its ``delta`` and `scale` is unused. `beta` is the threshold as the computation dtype sees
+    it (0 below its smallest normal number, inf beyond its largest), `scale` the threshold as
+    given.
+    """
+
+    loss: LossName
+    beta: float
+    scale: float
+    divisor: int
+    """The 'mean' divisor: the number of elements each reduced loss averages; 1 for 'sum' and
+    'none'; 0 for an empty 'mean' (the terms are then NaN)."""
+
+
+class Terms(NamedTuple):
+    """Per-element terms; each is None unless asked for."""
+
+    loss: Array | None
+    grad: Array | None
+    hess: Array | None
+
+
+def weighted_terms(
+    d: Array,
+    weight: Array | None,
+    grad_output: Array | float | None,
+    *,
+    coefficients: Coefficients,
+    loss: bool,
+    grad: bool,
+    hess: bool = False,
+    xp: Namespace,
+) -> Terms:
+    """`element_terms` of `d`, each times `weight`; the gradient also times `grad_output`.
+
+    `d` is a temporary the caller owns (see `element_terms`).
+    """
+    terms = element_terms(d, coefficients=coefficients, loss=loss, grad=grad, hess=hess, xp=xp)
+    if weight is None and grad_output is None:
+        return terms
+    in_place = updates_in_place(xp)
+    element_loss, element_grad, element_hess = terms
+    if element_grad is not None and grad_output is not None:
+        element_grad = _multiply(element_grad, grad_output, in_place=in_place)
+    if weight is not None:
+        element_loss, element_grad, element_hess = (
+            None if t is None else _multiply(t, weight, in_place=in_place)
+            for t in (element_loss, element_grad, element_hess)
+        )
+    return Terms(element_loss, element_grad, element_hess)
+
+
+def element_terms(
+    d: Array,
+    *,
+    coefficients: Coefficients,
+    loss: bool = True,
+    grad: bool = True,
+    hess: bool = False,
+    xp: Namespace,
+) -> Terms:
+    """Per-element loss, gradient and second derivative of the loss, ``d = input - target``.
+
+    For 'mean' every term is divided by the number of elements it is averaged over, so that the
+    loss terms sum to the mean. `d` is a temporary the caller owns: on NumPy and CuPy it is
+    overwritten in place, which saves memory and passes.
+    """
+    name, beta, scale, divisor = coefficients
+    flags = {"loss": loss, "grad": grad, "hess": hess}
+    if name == "pseudo_huber":
+        terms = _pseudo_huber(d, delta=beta, xp=xp, **flags)
+    elif beta == 0.0 or math.isinf(beta):
+        # Huber's delta = inf is 0.5 * d**2; a finite delta that the computation dtype sees as
+        # 0 or inf, and smooth L1, take smooth L1's limits.
+        huber_limit = name == "huber" and math.isinf(scale)
+        terms = _limits(d, beta=beta, quadratic=huber_limit, xp=xp, **flags)
+    else:
+        return _smooth_l1(d, beta=beta, scale=scale, divisor=divisor, xp=xp, **flags)
+    if divisor == 1:
+        return terms
+    factor = 1.0 / divisor if divisor else math.nan
+    return Terms(*(None if t is None else t * factor for t in terms))
+
+
+def _smooth_l1(
+    d: Array,
+    *,
+    beta: float,
+    scale: float,
+    divisor: int,
+    loss: bool,
+    grad: bool,
+    hess: bool,
+    xp: Namespace,
+) -> Terms:
+    """``scale * smooth_l1(d, beta) / divisor``, for finite ``beta > 0``.
+
+    Smooth L1 is ``scale = 1``; Huber with `delta` is ``beta = scale = delta``. With
+    ``r = clip(d, -beta, beta)``::
+
+        grad = r * scale / (beta * divisor)
+        loss = grad * (d - r / 2)      # 0.5 * d**2 / beta inside, |d| - beta / 2 outside
+        hess = scale / (beta * divisor) where |d| < beta, else 0 (torch's double backward)
+
+    ``|r| <= beta``, so nothing overflows before the result does (torch's ``0.5 * d * d / beta``
+    overflows for ``|d| > 1.8e19`` in float32). Huber's loss is torch's formula to the bit, and
+    the gradient is exactly +-scale / divisor outside whenever ``beta / scale * divisor`` is
+    exact. NaN gives NaN; an infinite residual gives loss inf and gradient +-scale / divisor.
+    """
+    curvature = None
+    if hess:  # before `d` is overwritten
+        curvature = xp.astype(xp.abs(d) < beta, d.dtype) * (scale / beta / divisor)
+        curvature = xp.where(xp.isnan(d), d, curvature)
+    r = clip(d, -beta, beta, xp=xp)
+    # The gradient as (r / 2) / slope_divisor: the halving is exact, and r / 2 serves the loss.
+    slope_divisor = 0.5 * (beta / scale) * divisor
+    if not loss:
+        return Terms(None, r / (2.0 * slope_divisor) if grad else None, curvature)
+    if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
+        r *= 0.5
+        d -= r
+        r /= slope_divisor
+        d *= r
+        return Terms(d, r if grad else None, curvature)
+    half = r * 0.5
+    slope = half / slope_divisor
+    return Terms(slope * (d - half), slope if grad else None, curvature)
+
+
+def _limits(
+    d: Array, *, beta: float, quadratic: bool, loss: bool, grad: bool, hess: bool, xp: Namespace
+) -> Terms:
+    """The limits ``beta == 0`` (exact L1) and ``beta == inf`` of ``smooth_l1(d, beta)``.
+
+    With `quadratic`, ``beta == inf`` is Huber's (and pseudo-Huber's) limit ``0.5 * d**2``
+    instead of smooth L1's 0 for finite residuals.
+    """
+    if beta == 0.0:
+        return Terms(
+            xp.abs(d) if loss else None,
+            xp.sign(d) if grad else None,
+            _constant_like(d, 0.0, xp=xp) if hess else None,
+        )
+    a = xp.abs(d)
+    if quadratic:
+        return Terms(
+            0.5 * a * a if loss else None,
+            d if grad else None,
+            _constant_like(d, 1.0, xp=xp) if hess else None,
+        )
+    inside, zero = a < beta, xp.zeros_like(a)
+    return Terms(
+        xp.where(inside, zero, a) if loss else None,
+        xp.where(inside, zero, xp.sign(d)) if grad else None,
+        _constant_like(d, 0.0, xp=xp) if hess else None,
+    )
+
+
+def _pseudo_huber(
+    d: Array, *, delta: float, loss: bool, grad: bool, hess: bool, xp: Namespace
+) -> Terms:
+    """``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``, its gradient and second derivative.
+
+    With ``u = d / delta`` and ``h = sqrt(1 + u**2)``: loss ``delta**2 (h - 1)``, gradient
+    ``delta u / h``, second derivative ``1 / h**3``. Two forms keep every step finite and
+    accurate: for ``|u| < 1``, ``h - 1 = u**2 / (h + 1)`` (no cancellation); for ``|u| >= 1``,
+    with ``v = 1 / |u|``, ``h = |u| sqrt(1 + v**2)`` (no overflow of ``u**2``; an infinite
+    residual gives loss inf, gradient +-delta and second derivative 0). NaN gives NaN.
+    """
+    if math.isinf(delta):  # 0.5 * d**2, as for Huber
+        return _limits(d, beta=delta, quadratic=True, loss=loss, grad=grad, hess=hess, xp=xp)
+    if delta == 0.0:  # below the dtype's normal range: the limit is 0
+        zero = _constant_like(d, 0.0, xp=xp)
+        return Terms(zero if loss else None, zero if grad else None, zero if hess else None)
+    u = d / delta
+    small = xp.abs(u) < 1.0
+    us = clip(u, -1.0, 1.0, xp=xp)  # the |u| < 1 form sees |u| <= 1
+    big = xp.maximum(xp.abs(u), 1.0)  # the |u| >= 1 form sees |u| >= 1
+    v = 1.0 / big
+    hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
+    return Terms(
+        xp.where(small, us * us / (hs + 1.0), big * hl - 1.0) * delta * delta if loss else None,
+        xp.where(small, us / hs, xp.sign(u) / hl) * delta if grad else None,
+        xp.where(small, (1.0 / hs) ** 3, (v / hl) ** 3) if hess else None,
+    )
+
+
+def _constant_like(d: Array, value: float, *, xp: Namespace) -> Array:
+    """`value` where `d` is a number, NaN where it is NaN."""
+    return xp.where(xp.isnan(d), d, xp.full_like(d, value))
+
+
+def _multiply(x: Array, factor: Array | float, *, in_place: bool) -> Array:
+    """``x * factor``, reusing `x` (a temporary of ours) where the backend allows it."""
+    if in_place:
+        x *= factor
+        return x
+    return x * factor
