@@ -1,4 +1,4 @@
-"""Every row of the semantics table (DESIGN.md §2), on every backend, values and gradients.
+"""Every row of docs/semantics.md's behaviour table, on every backend, values and gradients.
 
 Expected values come from `huberish._reference` (float64 NumPy, torch's formulation) or are
 written out where the semantics fix them (L1 at beta=0, NaN propagation, ...).
