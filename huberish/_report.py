@@ -17,6 +17,7 @@ import numpy as np
 
 from . import functional as F
 from ._compat import array_namespace, device
+from ._interop import optional_import, to_numpy
 from ._reference import reference
 
 __all__ = ["Check", "Row", "check_backends", "format_table", "main"]
@@ -84,26 +85,11 @@ def _problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _to_numpy(x: Any) -> np.ndarray:
-    for method in ("compute", "get"):  # Dask, CuPy
-        if hasattr(x, method) and not isinstance(x, np.ndarray):
-            x = getattr(x, method)()
-    if hasattr(x, "detach"):  # torch
-        x = x.detach().cpu()
-    return np.asarray(x, dtype=np.float64)
-
-
 def _relative_error(actual: Any, expected: np.ndarray) -> float:
     scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
-    return float(np.max(np.abs(_to_numpy(actual) - expected), initial=0.0)) / scale
-
-
-def _optional(name: str) -> Any:
-    """The module `name`, or None when it is not installed."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+    return (
+        float(np.max(np.abs(to_numpy(actual).astype(np.float64) - expected), initial=0.0)) / scale
+    )
 
 
 def _converter(namespace: Any, **kwargs: Any) -> Converter:
@@ -126,7 +112,7 @@ def _generic(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
 
 def _torch_autograd(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
     """The loss from `huberish.torch` and both gradients from ``torch.autograd.grad``."""
-    torch, adapter = _optional("torch"), importlib.import_module("huberish.torch")
+    torch, adapter = importlib.import_module("torch"), importlib.import_module("huberish.torch")
     x, y = x.requires_grad_(), y.requires_grad_()
     loss = getattr(adapter, check.loss.__name__)(x, y, **check.options)
     return (loss, *torch.autograd.grad(loss, (x, y), torch.ones_like(loss)))
@@ -134,7 +120,7 @@ def _torch_autograd(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
 
 def _jax_vjp(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
     """The loss from `huberish.jax` and both gradients from a jitted ``jax.vjp``."""
-    jax, adapter = _optional("jax"), importlib.import_module("huberish.jax")
+    jax, adapter = importlib.import_module("jax"), importlib.import_module("huberish.jax")
     loss_function = getattr(adapter, check.loss.__name__)
     loss, vjp = jax.vjp(jax.jit(lambda a, b: loss_function(a, b, **check.options)), x, y)
     return (loss, *vjp(jax.numpy.ones_like(loss)))
@@ -143,15 +129,15 @@ def _jax_vjp(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
 def _backends() -> Iterator[tuple[str, str, str, Converter | None, Runner]]:
     """(row label, version, device, converter from NumPy or None, runner) for each library."""
     for name in ("numpy", "array_api_strict", "dask.array"):
-        module = _optional(name)
+        module = optional_import(name)
         yield (
             name,
             _version(name),
             "cpu" if module else "-",
-            module and _converter(module),
+            _converter(module) if module else None,
             _generic,
         )
-    torch = _optional("torch")
+    torch = optional_import("torch")
     if torch is None:
         yield "torch", "-", "-", None, _generic
     else:
@@ -164,18 +150,18 @@ def _backends() -> Iterator[tuple[str, str, str, Converter | None, Runner]]:
                 _converter(torch, device=dev),
                 _torch_autograd,
             )
-    cupy = _optional("cupy")
+    cupy = optional_import("cupy")
     if cupy is None:
         yield "cupy", "-", "-", None, _generic
     else:
         converter = _converter(cupy) if cupy.is_available() else None
         yield "cupy", cupy.__version__, "cuda", converter, _generic
-    jax = _optional("jax")
+    jax = optional_import("jax")
     if jax is None:
         yield "jax", "-", "-", None, _generic
     else:
         jax.config.update("jax_enable_x64", True)  # float64 needs it
-        dev, converter = str(jax.devices()[0].platform), _converter(_optional("jax.numpy"))
+        dev, converter = str(jax.devices()[0].platform), _converter(optional_import("jax.numpy"))
         yield "jax", jax.__version__, dev, converter, _generic
         yield "huberish.jax (custom_vjp)", jax.__version__, dev, converter, _jax_vjp
 
@@ -190,7 +176,7 @@ def _version(library: str) -> str:
 
 def _torch_answers(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, ...] | None] | None:
     """torch's float64 loss and gradients for each check, or None without torch."""
-    torch = _optional("torch")
+    torch = optional_import("torch")
     if torch is None:
         return None
     tF = torch.nn.functional

@@ -1,14 +1,15 @@
-"""The `xp` fixture over every backend, and the helpers every test module shares."""
+"""The `backend`, `xp`, `device` and `asarray` fixtures over every backend (see backends.py)."""
 
 import os
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import array_api_compat
 import numpy as np
 import pytest
 from array_api_extra.testing import patch_lazy_xp_functions
+from backends import Backend
+from helpers import expect_backend
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -22,56 +23,57 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-BACKENDS = [
-    "numpy",
-    "array_api_strict",
-    "array_api_strict:device1",
-    "torch",
-    "torch:cuda",
-    "jax.numpy",
-    "dask.array",
-    "cupy",
-]
+
+def _apply_markers(request: pytest.FixtureRequest, backend: Backend) -> None:
+    """Skip or xfail the test on `backend` as its markers say."""
+    for capability, reason in backend.lacks.items():
+        if request.node.get_closest_marker(capability) is not None:
+            pytest.skip(reason)
+    for name in ("skip_backend", "xfail_backend"):
+        for marker in request.node.iter_markers(name):
+            if not marker.args or not all(isinstance(b, Backend) for b in marker.args):
+                msg = f"`{name}` takes Backend members; got {marker.args!r}"
+                raise TypeError(msg)
+            if set(marker.kwargs) != {"reason"}:
+                msg = f"`{name}` takes one keyword, `reason`; got {sorted(marker.kwargs)}"
+                raise TypeError(msg)
+            if backend in marker.args:
+                reason = f"{backend}: {marker.kwargs['reason']}"
+                if name == "skip_backend":
+                    pytest.skip(reason)
+                request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
 
 
-def _import(library: str) -> ModuleType:
-    module = pytest.importorskip(library.split(":")[0])
-    if library == "cupy" and not module.is_available():
-        pytest.skip("CuPy is installed but no CUDA device is usable")
-    if library == "torch:cuda" and not module.cuda.is_available():
-        pytest.skip("torch has no usable CUDA device")
-    if library == "jax.numpy":
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-    if library.startswith("array_api_strict"):
-        module.set_array_api_strict_flags(api_version="2024.12")
-    return module
-
-
-@pytest.fixture(params=BACKENDS)
-def library(request: pytest.FixtureRequest) -> str:
-    """The name of the backend under test (with a ``:device`` suffix for device variants)."""
-    return str(request.param)
+@pytest.fixture(params=[b.pytest_param() for b in Backend])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The backend under test; skips where it is unavailable or the test's markers say so."""
+    member: Backend = request.param
+    reason = member.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    _apply_markers(request, member)
+    return member
 
 
 @pytest.fixture
-def xp(library: str, request: pytest.FixtureRequest) -> Iterator[ModuleType]:
-    """The array namespace under test; tagged functions run jitted on JAX, lazily on Dask."""
-    module = _import(library)
-    namespace = array_api_compat.array_namespace(module.empty(0))
-    with patch_lazy_xp_functions(request, xp=namespace):
+def xp(backend: Backend, request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+    """The array namespace under test; tagged functions run jitted on JAX, lazily on Dask.
+
+    While the test runs, `helpers.assert_close` expects results in this namespace, on this
+    backend's device.
+    """
+    namespace = backend.namespace()
+    with (
+        patch_lazy_xp_functions(request, xp=namespace),
+        expect_backend(namespace, backend.device(namespace)),
+    ):
         yield namespace
 
 
 @pytest.fixture
-def device(library: str, xp: ModuleType) -> Any:
+def device(backend: Backend, xp: ModuleType) -> Any:
     """The device to create test arrays on: a non-default one where the backend has it."""
-    if library == "array_api_strict:device1":
-        return xp.Device("device1")
-    if library == "torch:cuda":
-        return "cuda"
-    return None
+    return backend.device(xp)
 
 
 @pytest.fixture

@@ -1,19 +1,35 @@
 """Assertions and conversions shared by the test modules, and the lazy-backend tags.
 
+`to_numpy` and `optional_import` are huberish's own (`huberish._interop`), shared with the
+backend report.
+
 Every public function (and class method) is tagged for `array_api_extra.testing`: a test module
 that sets ``lazy_xp_modules = [huberish]`` runs them under ``jax.jit`` on JAX and fails on any
 Dask graph computation.
 """
 
-import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 import array_api_compat
 import numpy as np
+from array_api_extra.testing import assert_close as xpx_assert_close
 from array_api_extra.testing import lazy_xp_function
 
 import huberish as hb
+from huberish._interop import optional_import, to_numpy
+
+__all__ = [
+    "TOLERANCE",
+    "assert_close",
+    "dtype_name",
+    "expect_backend",
+    "import_or_none",
+    "optional_import",
+    "to_numpy",
+]
 
 for _name in hb.__all__:
     _function = getattr(hb, _name)
@@ -24,25 +40,40 @@ for _method in ("forward", "loss_and_grad", "loss_grad_hess", "backward"):
         lazy_xp_function((_class, _method))
 
 
-def to_numpy(x: Any) -> np.ndarray:
-    """A NumPy copy of any backend's array (computing Dask graphs)."""
-    if hasattr(x, "compute"):
-        x = x.compute()
-    if array_api_compat.is_torch_array(x):
-        return x.detach().cpu().numpy()
-    if array_api_compat.is_cupy_array(x):
-        return x.get()
-    if array_api_compat.is_array_api_strict_namespace(array_api_compat.array_namespace(x)):
-        x = x.to_device(x.__array_namespace__().Device("CPU_DEVICE"))
-    return np.asarray(x)
-
-
 def dtype_name(x: Any) -> str:
     """The dtype of a backend array as a NumPy dtype name ('float32', ...)."""
     return str(x.dtype).rsplit(".", 1)[-1].replace("'>", "")
 
 
 TOLERANCE = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-12}
+
+
+_EXPECTED: list[tuple[ModuleType, Any]] = []
+_NUMPY = array_api_compat.array_namespace(np.empty(0))
+
+
+@contextmanager
+def expect_backend(xp: ModuleType, device: Any) -> Iterator[None]:
+    """Within the block, `assert_close` expects results in namespace `xp` on `device`.
+
+    The `xp` fixture sets this for its test; None is the backend's default device.
+    """
+    _EXPECTED.append((xp, device))
+    try:
+        yield
+    finally:
+        _EXPECTED.pop()
+
+
+def _expected_backend(xp: ModuleType | None, device: Any) -> tuple[ModuleType, Any]:
+    """The namespace and device a result must have: given, else the test's, else NumPy's."""
+    test_xp, test_device = _EXPECTED[-1] if _EXPECTED else (_NUMPY, None)
+    xp = test_xp if xp is None else xp
+    if device is None and xp is test_xp:
+        device = test_device
+    if device is None:
+        device = array_api_compat.device(xp.empty(0))
+    return xp, device
 
 
 def assert_close(
@@ -52,29 +83,37 @@ def assert_close(
     dtype: str,
     rtol: float | None = None,
     magnitude: float | None = None,
-    xp: Any = None,
+    xp: ModuleType | None = None,
+    device: Any = None,
 ) -> None:
-    """`actual` (any backend) matches the NumPy `expected` in value, shape and dtype.
+    """`actual` (any backend) matches NumPy `expected`: namespace, device, shape, dtype, value.
+
+    `actual` must be in namespace `xp` on `device`: by default those of the `xp` fixture's test
+    (`expect_backend`), NumPy's outside one; `device` defaults to the test's device where `xp` is
+    the test's namespace, else to `xp`'s default device. Values are compared in float64 by
+    `array_api_extra.testing.assert_close`, which also checks namespace, shape and device.
 
     The absolute tolerance is ``rtol * magnitude``: by default the largest expected magnitude,
     so that entries that cancel to about 0 are judged against the size of the rest; pass the
     size of the terms that were summed where the whole result may cancel.
     """
-    if xp is not None:
-        assert array_api_compat.array_namespace(actual) is xp, type(actual)
+    __tracebackhide__ = True
+    xp, device = _expected_backend(xp, device)
+    # before the cast below, which some namespaces (JAX's) would apply to a foreign array too
+    assert array_api_compat.array_namespace(actual) is xp, (type(actual), xp)
     assert dtype_name(actual) == dtype, (dtype_name(actual), dtype)
-    got, want = to_numpy(actual), np.asarray(expected, dtype=np.float64)
-    assert got.shape == want.shape, (got.shape, want.shape)
+    want = np.asarray(expected, dtype=np.float64)
     rtol = TOLERANCE[dtype] if rtol is None else rtol
     if magnitude is None:
         magnitude = float(np.max(np.abs(want[np.isfinite(want)]), initial=1.0))
-    atol = rtol * magnitude
-    np.testing.assert_allclose(got.astype(np.float64), want, rtol=rtol, atol=atol)
+    xpx_assert_close(
+        xp.astype(actual, xp.float64),  # exact: the comparison is in float64, as `expected` is
+        xp.asarray(want, dtype=xp.float64, device=device),
+        rtol=rtol,
+        atol=rtol * magnitude,
+        check_device=True,
+        xp=xp,
+    )
 
 
-def import_or_none(name: str) -> ModuleType | None:
-    """`name` imported, or None when it is not installed."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+import_or_none = optional_import  # the name before huberish._interop; use optional_import

@@ -8,9 +8,12 @@ runs 2,000 examples of each.
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
-from helpers import assert_close, import_or_none, to_numpy
+from backends import Backend
+from helpers import assert_close, expect_backend, optional_import, to_numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as npst
@@ -112,26 +115,43 @@ def test_matches_float64_reference(xp, asarray, problem):
 # --- the same and more, the backend drawn by hypothesis --------------------------------------
 
 
+class Drawn(NamedTuple):
+    """A backend drawn by hypothesis: results must be in `xp` on `device`."""
+
+    backend: Backend
+    xp: Any
+    device: Any
+    convert: Callable[[Any], Any]
+
+    def __repr__(self) -> str:
+        return f"Drawn({self.backend})"
+
+
 def _backends():
-    """(name, convert) for every installed backend, eager."""
-    found = [("numpy", lambda a: np.asarray(a))]
-    strict = import_or_none("array_api_strict")
-    if strict is not None:
-        strict.set_array_api_strict_flags(api_version="2024.12")
-        found.append(("array_api_strict", lambda a: strict.asarray(a)))
-        device1 = strict.Device("device1")
-        found.append(("array_api_strict:device1", lambda a: strict.asarray(a, device=device1)))
-    torch = import_or_none("torch")
-    if torch is not None:
-        found.append(("torch", lambda a: torch.asarray(np.asarray(a))))
-    jax = import_or_none("jax")
-    if jax is not None:
-        jax.config.update("jax_enable_x64", True)
-        found.append(("jax.numpy", lambda a: jax.numpy.asarray(a)))
-    dask_array = import_or_none("dask.array")
-    if dask_array is not None:
-        found.append(("dask.array", lambda a: dask_array.from_array(np.asarray(a), chunks=2)))
+    """Every installed eager backend, with its conversion from NumPy."""
+    found = []
+    for backend in (
+        Backend.NUMPY,
+        Backend.ARRAY_API_STRICT,
+        Backend.ARRAY_API_STRICT_DEVICE1,
+        Backend.TORCH,
+        Backend.JAX,
+        Backend.DASK,
+    ):
+        if backend.unavailable() is None:
+            xp = backend.namespace()
+            found.append(Drawn(backend, xp, backend.device(xp), _converter(backend, xp)))
     return found
+
+
+def _converter(backend, xp):
+    if backend is Backend.TORCH:
+        return lambda a: xp.asarray(np.asarray(a))
+    if backend is Backend.DASK:
+        dask_array = optional_import("dask.array")
+        return lambda a: dask_array.from_array(np.asarray(a), chunks=2)
+    device = backend.device(xp)
+    return lambda a: xp.asarray(a, device=device)
 
 
 BACKENDS = st.sampled_from(_backends())
@@ -139,73 +159,78 @@ BACKENDS = st.sampled_from(_backends())
 
 @given(problem=problems(), backend=BACKENDS)
 def test_reference_on_a_drawn_backend(problem, backend):
-    _, convert = backend
-    _check_against_reference(problem, _loss_and_gradients(problem, convert))
+    with expect_backend(backend.xp, backend.device):
+        convert = backend.convert
+        _check_against_reference(problem, _loss_and_gradients(problem, convert))
 
 
 @given(problem=problems(kinds=("huber",)), backend=BACKENDS)
 def test_huber_is_delta_times_smooth_l1(problem, backend):
-    p, (_, convert) = problem, backend
-    delta = p["threshold"]
-    huber = _loss_and_gradients(p, convert)
-    smooth = _loss_and_gradients({**p, "kind": "smooth_l1"}, convert)
-    for h, s in zip(huber, smooth, strict=True):
-        want = delta * to_numpy(s).astype(np.float64)
-        assert_close(h, want, dtype=p["dtype"], rtol=4 * RTOL[p["dtype"]])
+    with expect_backend(backend.xp, backend.device):
+        p, convert = problem, backend.convert
+        delta = p["threshold"]
+        huber = _loss_and_gradients(p, convert)
+        smooth = _loss_and_gradients({**p, "kind": "smooth_l1"}, convert)
+        for h, s in zip(huber, smooth, strict=True):
+            want = delta * to_numpy(s).astype(np.float64)
+            assert_close(h, want, dtype=p["dtype"], rtol=4 * RTOL[p["dtype"]])
 
 
 @given(problem=problems(), backend=BACKENDS)
 def test_symmetric_in_input_and_target(problem, backend):
-    p, (_, convert) = problem, backend
-    loss, grad_input, grad_target = _loss_and_gradients(p, convert)
-    swapped = {**p, "input": p["target"], "target": p["input"]}
-    loss_s, grad_input_s, grad_target_s = _loss_and_gradients(swapped, convert)
-    rtol = RTOL[p["dtype"]]
-    assert_close(loss_s, to_numpy(loss), dtype=p["dtype"], rtol=rtol)
-    # d loss(y, x) / dy is d loss(x, y) / dx: each keeps its own operand's shape
-    assert_close(grad_target_s, to_numpy(grad_input), dtype=p["dtype"], rtol=rtol)
-    assert_close(grad_input_s, to_numpy(grad_target), dtype=p["dtype"], rtol=rtol)
+    with expect_backend(backend.xp, backend.device):
+        p, convert = problem, backend.convert
+        loss, grad_input, grad_target = _loss_and_gradients(p, convert)
+        swapped = {**p, "input": p["target"], "target": p["input"]}
+        loss_s, grad_input_s, grad_target_s = _loss_and_gradients(swapped, convert)
+        rtol = RTOL[p["dtype"]]
+        assert_close(loss_s, to_numpy(loss), dtype=p["dtype"], rtol=rtol)
+        # d loss(y, x) / dy is d loss(x, y) / dx: each keeps its own operand's shape
+        assert_close(grad_target_s, to_numpy(grad_input), dtype=p["dtype"], rtol=rtol)
+        assert_close(grad_input_s, to_numpy(grad_target), dtype=p["dtype"], rtol=rtol)
 
 
 @given(problem=problems(kinds=("smooth_l1",)), backend=BACKENDS, beta=st.floats(1e-6, 1e-2))
 def test_small_beta_tends_to_l1(problem, backend, beta):
-    p, (_, convert) = problem, backend
-    x, y = convert(p["input"]), convert(p["target"])
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Using a target size", UserWarning)
-        small = to_numpy(hb.smooth_l1_loss(x, y, reduction="none", beta=beta))
-        l1 = to_numpy(hb.smooth_l1_loss(x, y, reduction="none", beta=0.0))
-    # beta = 0 is exactly |d|; then 0 <= |d| - smooth_l1 <= beta / 2, element by element
-    np.testing.assert_array_equal(l1, np.abs(p["input"] - p["target"]))
-    gap = l1.astype(np.float64) - small.astype(np.float64)
-    slack = RTOL[p["dtype"]] * np.maximum(np.abs(l1), 1.0)
-    assert np.all(gap >= -slack)
-    assert np.all(gap <= beta / 2 + slack)
+    with expect_backend(backend.xp, backend.device):
+        p, convert = problem, backend.convert
+        x, y = convert(p["input"]), convert(p["target"])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Using a target size", UserWarning)
+            small = to_numpy(hb.smooth_l1_loss(x, y, reduction="none", beta=beta))
+            l1 = to_numpy(hb.smooth_l1_loss(x, y, reduction="none", beta=0.0))
+        # beta = 0 is exactly |d|; then 0 <= |d| - smooth_l1 <= beta / 2, element by element
+        np.testing.assert_array_equal(l1, np.abs(p["input"] - p["target"]))
+        gap = l1.astype(np.float64) - small.astype(np.float64)
+        slack = RTOL[p["dtype"]] * np.maximum(np.abs(l1), 1.0)
+        assert np.all(gap >= -slack)
+        assert np.all(gap <= beta / 2 + slack)
 
 
 @given(problem=problems(), backend=BACKENDS, data=st.data())
 def test_reduction_identities(problem, backend, data):
-    p, (_, convert) = problem, backend
-    n = math.prod(np.broadcast_shapes(p["input"].shape, p["target"].shape))
-    shape = np.broadcast_shapes(p["input"].shape, p["target"].shape)
-    one, ones = np.ones((), p["dtype"]), np.ones(shape, p["dtype"])
-    total = _loss_and_gradients({**p, "reduction": "sum", "grad_output": one}, convert)
-    mean = _loss_and_gradients({**p, "reduction": "mean", "grad_output": one}, convert)
-    none = _loss_and_gradients({**p, "reduction": "none", "grad_output": ones}, convert)
-    tolerance = {"dtype": p["dtype"], "rtol": 4 * RTOL[p["dtype"]]}
-    tolerance["magnitude"] = float(np.max(np.abs(to_numpy(none[0])), initial=1.0)) * max(n, 1)
-    as_float64 = lambda a: to_numpy(a).astype(np.float64)  # noqa: E731
-    assert_close(total[0], np.sum(as_float64(none[0])), **tolerance)
-    if n:  # sum = mean * count, for the loss and both gradients
-        for summed, averaged in zip(total, mean, strict=True):
-            assert_close(summed, as_float64(averaged) * n, **tolerance)
-    rtol, magnitude = tolerance["rtol"], tolerance["magnitude"]
-    # and per axis: 'sum' over an axis is 'mean' over it times its length
-    shape = np.broadcast_shapes(p["input"].shape, p["target"].shape)
-    if shape and n and p["input"].shape == p["target"].shape:
-        axis = data.draw(st.integers(0, len(shape) - 1))
-        x, y = convert(p["input"]), convert(p["target"])
-        per_axis_sum = hb.smooth_l1_loss(x, y, reduction="sum", axis=axis)
-        per_axis_mean = hb.smooth_l1_loss(x, y, axis=axis)
-        want = to_numpy(per_axis_mean).astype(np.float64) * shape[axis]
-        assert_close(per_axis_sum, want, dtype=p["dtype"], rtol=rtol, magnitude=magnitude)
+    with expect_backend(backend.xp, backend.device):
+        p, convert = problem, backend.convert
+        n = math.prod(np.broadcast_shapes(p["input"].shape, p["target"].shape))
+        shape = np.broadcast_shapes(p["input"].shape, p["target"].shape)
+        one, ones = np.ones((), p["dtype"]), np.ones(shape, p["dtype"])
+        total = _loss_and_gradients({**p, "reduction": "sum", "grad_output": one}, convert)
+        mean = _loss_and_gradients({**p, "reduction": "mean", "grad_output": one}, convert)
+        none = _loss_and_gradients({**p, "reduction": "none", "grad_output": ones}, convert)
+        tolerance = {"dtype": p["dtype"], "rtol": 4 * RTOL[p["dtype"]]}
+        tolerance["magnitude"] = float(np.max(np.abs(to_numpy(none[0])), initial=1.0)) * max(n, 1)
+        as_float64 = lambda a: to_numpy(a).astype(np.float64)  # noqa: E731
+        assert_close(total[0], np.sum(as_float64(none[0])), **tolerance)
+        if n:  # sum = mean * count, for the loss and both gradients
+            for summed, averaged in zip(total, mean, strict=True):
+                assert_close(summed, as_float64(averaged) * n, **tolerance)
+        rtol, magnitude = tolerance["rtol"], tolerance["magnitude"]
+        # and per axis: 'sum' over an axis is 'mean' over it times its length
+        shape = np.broadcast_shapes(p["input"].shape, p["target"].shape)
+        if shape and n and p["input"].shape == p["target"].shape:
+            axis = data.draw(st.integers(0, len(shape) - 1))
+            x, y = convert(p["input"]), convert(p["target"])
+            per_axis_sum = hb.smooth_l1_loss(x, y, reduction="sum", axis=axis)
+            per_axis_mean = hb.smooth_l1_loss(x, y, axis=axis)
+            want = to_numpy(per_axis_mean).astype(np.float64) * shape[axis]
+            assert_close(per_axis_sum, want, dtype=p["dtype"], rtol=rtol, magnitude=magnitude)

@@ -1,4 +1,4 @@
-"""The public surface is what DESIGN.md §1 lists, and every module declares its `__all__`."""
+"""The public surface is what docs/api.md lists (and `__version__`); each module has `__all__`."""
 
 import importlib
 import inspect
