@@ -1,4 +1,7 @@
-"""Sphinx configuration: furo, MyST, autosummary, napoleon, sphinx-autodoc-typehints."""
+"""Sphinx configuration: furo, MyST, autosummary, napoleon, sphinx-autodoc-typehints.
+
+The figures and the backend table are committed; `python docs/_generate.py` regenerates them.
+"""
 
 import sys
 import warnings
@@ -26,10 +29,14 @@ extensions = [
     "sphinx_autodoc_typehints",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "_generated/*.md"]
+exclude_patterns = ["_build"]
 myst_heading_anchors = 3
 autosummary_generate = True
-autodoc_default_options = {"members": True, "undoc-members": False}
+autodoc_default_options = {
+    "members": True,
+    "undoc-members": False,
+    "exclude-members": "count, index",  # the tuple methods of LossAndGrad and LossGradHess
+}
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 typehints_use_signature = False
@@ -38,8 +45,3 @@ doctest_test_doctest_blocks = "default"  # the `>>>` examples in docstrings run 
 html_theme = "furo"
 html_title = f"huberish {version}"
 
-
-def setup(app):
-    from _generate import generate
-
-    app.connect("builder-inited", lambda _app: generate())
