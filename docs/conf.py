@@ -30,6 +30,10 @@ extensions = [
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build"]
+# The class template lists the methods (without NamedTuple's `count` and `index`) and the
+# attributes that have a description; the loss classes' `reduction`, `axis` and `keepdims`
+# mirror their constructor parameters, which the Parameters section describes.
+templates_path = ["_templates"]
 myst_heading_anchors = 3
 autosummary_generate = True
 autodoc_default_options = {
@@ -44,4 +48,3 @@ always_document_param_types = False
 doctest_test_doctest_blocks = "default"  # the `>>>` examples in docstrings run in the doctest build
 html_theme = "furo"
 html_title = f"huberish {version}"
-

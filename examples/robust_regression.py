@@ -19,7 +19,7 @@ EPSILON = 1.35  # delta in units of the residual scale: 95% efficiency on Gaussi
 
 
 def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """200 samples of y = X @ w + 0.5 + noise (sigma 0.1), with 10% of the targets thrown far off."""
+    """200 samples of y = X @ w + 0.5 + noise (sigma 0.1), 10% of the targets thrown far off."""
     rng = np.random.default_rng(seed)
     features = rng.standard_normal((200, 3))
     true_coef = np.array([2.0, -1.0, 0.5])

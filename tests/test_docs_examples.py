@@ -69,4 +69,3 @@ def test_examples_print_what_they_show(path):
         ran += 1
     if not ran and missing:
         pytest.skip(f"every example of {path.name} needs {', '.join(sorted(missing))}")
-

@@ -53,7 +53,7 @@ def test_scale_rule_matches_huber_regressor(regression, seed):
     sampling noise of either (observed 0.0007 to 0.0046 over seeds 0 to 7)."""
     from sklearn.linear_model import HuberRegressor
 
-    features, targets, true_coef = regression.make_data(seed)
+    features, targets, _ = regression.make_data(seed)
     ours, sigma = regression.fit_huber_scaled(features, targets)
     reference = HuberRegressor(epsilon=regression.EPSILON, alpha=0.0).fit(features, targets)
     standard_error = 0.1 / np.sqrt(len(targets))
