@@ -12,6 +12,7 @@ import importlib.util
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -44,6 +45,8 @@ def _unavailable(block: str) -> set[str]:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_examples_print_what_they_show(path):
+    if int(np.__version__.split(".")[0]) < 2:
+        pytest.skip("the outputs shown are NumPy 2's reprs (np.float64(...))")
     globs: dict = {"__name__": f"docs.{path.stem}"}
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=FLAGS)
