@@ -1,4 +1,7 @@
-"""Sphinx configuration: furo, MyST, autosummary, napoleon, sphinx-autodoc-typehints."""
+"""Sphinx configuration: furo, MyST, autosummary, napoleon, sphinx-autodoc-typehints.
+
+The figures and the backend table are committed; `python docs/_generate.py` regenerates them.
+"""
 
 import sys
 import warnings
@@ -26,10 +29,18 @@ extensions = [
     "sphinx_autodoc_typehints",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "_generated/*.md"]
+exclude_patterns = ["_build"]
+# The class template lists the methods (without NamedTuple's `count` and `index`) and the
+# attributes that have a description; the loss classes' `reduction`, `axis` and `keepdims`
+# mirror their constructor parameters, which the Parameters section describes.
+templates_path = ["_templates"]
 myst_heading_anchors = 3
 autosummary_generate = True
-autodoc_default_options = {"members": True, "undoc-members": False}
+autodoc_default_options = {
+    "members": True,
+    "undoc-members": False,
+    "exclude-members": "count, index",  # the tuple methods of LossAndGrad and LossGradHess
+}
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 typehints_use_signature = False
@@ -37,9 +48,3 @@ always_document_param_types = False
 doctest_test_doctest_blocks = "default"  # the `>>>` examples in docstrings run in the doctest build
 html_theme = "furo"
 html_title = f"huberish {version}"
-
-
-def setup(app):
-    from _generate import generate
-
-    app.connect("builder-inited", lambda _app: generate())

@@ -85,14 +85,14 @@ def smooth_l1_loss(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> y = xp.zeros(3)
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> y = np.zeros(3)
     >>> hb.smooth_l1_loss(x, y, reduction="none")
-    Array([0.   , 0.125, 2.5  ], dtype=array_api_strict.float64)
-    >>> hb.smooth_l1_loss(x, y)
-    Array(0.875, dtype=array_api_strict.float64)
+    array([0.   , 0.125, 2.5  ])
+    >>> hb.smooth_l1_loss(x, y, reduction="sum")
+    np.float64(2.625)
     """
     return compute_loss(
         validate_call(
@@ -152,14 +152,14 @@ def smooth_l1_loss_and_grad(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> loss, grad = hb.smooth_l1_loss_and_grad(x, xp.zeros(3), reduction="sum")
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> loss, grad = hb.smooth_l1_loss_and_grad(x, np.zeros(3), reduction="sum")
     >>> loss
-    Array(2.625, dtype=array_api_strict.float64)
+    np.float64(2.625)
     >>> grad
-    Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
+    array([0. , 0.5, 1. ])
     """
     return compute_loss_and_grad(
         validate_call(
@@ -218,11 +218,11 @@ def smooth_l1_loss_grad_hess(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> hb.smooth_l1_loss_grad_hess(x, xp.zeros(3), reduction="sum", beta=2.0).hess
-    Array([0.5, 0.5, 0. ], dtype=array_api_strict.float64)
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> hb.smooth_l1_loss_grad_hess(x, np.zeros(3), reduction="sum", beta=2.0).hess
+    array([0.5, 0.5, 0. ])
     """
     return compute_loss_grad_hess(
         validate_call(
@@ -283,14 +283,14 @@ def smooth_l1_loss_backward(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> gx, gy = hb.smooth_l1_loss_backward(xp.asarray(2.0), x, 0.0, reduction="sum")
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> gx, gy = hb.smooth_l1_loss_backward(np.asarray(2.0), x, 0.0, reduction="sum")
     >>> gx
-    Array([0., 1., 2.], dtype=array_api_strict.float64)
+    array([0., 1., 2.])
     >>> gy  # a scalar target gets a 0-d gradient
-    Array(-3., dtype=array_api_strict.float64)
+    np.float64(-3.0)
     """
     return compute_backward(
         validate_call(
@@ -349,11 +349,11 @@ def huber_loss(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> hb.huber_loss(x, xp.zeros(3), reduction="none", delta=2.0)
-    Array([0.   , 0.125, 4.   ], dtype=array_api_strict.float64)
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> hb.huber_loss(x, np.zeros(3), reduction="none", delta=2.0)
+    array([0.   , 0.125, 4.   ])
     """
     return compute_loss(
         validate_call(
@@ -406,11 +406,11 @@ def huber_loss_and_grad(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> hb.huber_loss_and_grad(x, xp.zeros(3), delta=2.0).grad
-    Array([0.        , 0.16666667, 0.66666667], dtype=array_api_strict.float64)
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> hb.huber_loss_and_grad(x, np.zeros(3), delta=2.0).grad
+    array([0.        , 0.16666667, 0.66666667])
     """
     return compute_loss_and_grad(
         validate_call(
@@ -463,11 +463,11 @@ def huber_loss_grad_hess(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> hb.huber_loss_grad_hess(x, xp.zeros(3), reduction="sum").hess
-    Array([1., 1., 0.], dtype=array_api_strict.float64)
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> hb.huber_loss_grad_hess(x, np.zeros(3), reduction="sum").hess
+    array([1., 1., 0.])
     """
     return compute_loss_grad_hess(
         validate_call(
@@ -519,12 +519,12 @@ def huber_loss_backward(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> x = xp.asarray([0.0, 0.5, 3.0])
-    >>> gx, gy = hb.huber_loss_backward(1.0, x, xp.zeros(3), reduction="sum")
+    >>> x = np.asarray([0.0, 0.5, 3.0])
+    >>> gx, gy = hb.huber_loss_backward(1.0, x, np.zeros(3), reduction="sum")
     >>> gx
-    Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
+    array([0. , 0.5, 1. ])
     """
     return compute_backward(
         validate_call(
@@ -580,10 +580,10 @@ def pseudo_huber_loss(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> hb.pseudo_huber_loss(xp.asarray([1.0, 1e20]), xp.zeros(2), "none", 1.0)
-    Array([4.14213562e-01, 1.00000000e+20], dtype=array_api_strict.float64)
+    >>> hb.pseudo_huber_loss(np.asarray([1.0, 1e20]), np.zeros(2), "none", 1.0)
+    array([4.14213562e-01, 1.00000000e+20])
     """
     return compute_loss(
         validate_call(
@@ -681,13 +681,13 @@ def pseudo_huber_loss_grad_hess(
 
     Examples
     --------
-    >>> import array_api_strict as xp
+    >>> import numpy as np
     >>> import huberish as hb
-    >>> _, grad, hess = hb.pseudo_huber_loss_grad_hess(xp.asarray([0.0, 1.0]), 0.0, "sum")
+    >>> _, grad, hess = hb.pseudo_huber_loss_grad_hess(np.asarray([0.0, 1.0]), 0.0, "sum")
     >>> grad
-    Array([0.        , 0.70710678], dtype=array_api_strict.float64)
+    array([0.        , 0.70710678])
     >>> hess
-    Array([1.        , 0.35355339], dtype=array_api_strict.float64)
+    array([1.        , 0.35355339])
     """
     return compute_loss_grad_hess(
         validate_call(
