@@ -17,6 +17,8 @@ Examples
 tensor([0.0000, 0.1667, 0.3333])
 """
 
+import functools
+import sys
 from typing import Any, ClassVar
 
 import torch
@@ -35,8 +37,12 @@ __all__ = [
 ]
 
 
-class _Loss(torch.autograd.Function):
-    """The loss as one autograd node: forward and backward both run huberish's kernel."""
+class _ReverseLoss(torch.autograd.Function):
+    """The loss as one autograd node: forward and backward run huberish's kernel and its
+    analytic backward; ``torch.func.vmap`` batches both (`generate_vmap_rule`). This is the
+    node `torch.compile` traces: Dynamo does not trace a Function with a custom `jvp`."""
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
@@ -47,22 +53,91 @@ class _Loss(torch.autograd.Function):
         input, target, weight, call = inputs
         tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
         ctx.save_for_backward(*tensors)
+        ctx.save_for_forward(*tensors)
         ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in (input, target)]
         ctx.call = call
+        ctx.output_shape, ctx.output_dtype = output.shape, output.dtype
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+    def _operands(ctx: Any) -> tuple[Any, Any, Any]:
         input, target, weight = ctx.saved_tensors
         input = ctx.scalars[0] if input is None else input
         target = ctx.scalars[1] if target is None else target
+        return input, target, weight
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+        input, target, weight = _ReverseLoss._operands(ctx)
         grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
         wanted = ctx.needs_input_grad
         # the weight gets no gradient
         return (grad_input if wanted[0] else None, grad_target if wanted[1] else None, None, None)
 
 
+class _Loss(_ReverseLoss):
+    """`_ReverseLoss` with forward mode (`jvp`), for eager mode and ``torch.func``."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_input: Any, tangent_target: Any, *_: Any) -> torch.Tensor:
+        """Forward mode from the analytic gradient: the loss's tangent is the sum, over the
+        elements that each loss value reduces, of gradient times tangent. The per-element
+        gradients come from the backward pass on the operands broadcast to their common shape
+        (so nothing is summed over broadcast axes) with a grad_output of ones."""
+        input, target, weight = _Loss._operands(ctx)
+        call = ctx.call
+        shape = torch.broadcast_shapes(  # type: ignore[no-untyped-call]
+            *(torch.as_tensor(v).shape for v in (input, target))
+        )
+        like = next(v for v in (input, target) if isinstance(v, torch.Tensor))
+        ones = torch.ones(ctx.output_shape, dtype=ctx.output_dtype, device=like.device)
+        wide = [v.expand(shape) if isinstance(v, torch.Tensor) else v for v in (input, target)]
+        grads = call.backward(ones, *wide, weight)
+        terms = [
+            grad * tangent.expand(shape)
+            for grad, tangent in zip(grads, (tangent_input, tangent_target), strict=True)
+            if tangent is not None
+        ]
+        product = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+        if call.reduction != "none":
+            axes = check_axis(call.axis, len(shape), call.reduction)
+            dims = tuple(range(len(shape))) if axes is None else axes
+            product = torch.sum(product, dim=dims, keepdim=call.keepdims)
+        return product.reshape(ctx.output_shape).to(ctx.output_dtype)  # type: ignore[no-any-return]
+
+
 def _apply(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
+    if torch.compiler.is_compiling():
+        _trust_cached_helpers()
+        return _ReverseLoss.apply(input, target, weight, call)  # type: ignore[no-untyped-call,no-any-return]
     return _Loss.apply(input, target, weight, call)  # type: ignore[no-untyped-call,no-any-return]
+
+
+def _trust_cached_helpers() -> None:
+    """Tell Dynamo that the ``functools.lru_cache``-wrapped helpers it meets in the kernel are
+    pure, so that it traces them without a warning each.
+
+    They are dispatch on types and namespaces (array-api-compat's ``is_*_namespace`` and
+    ``_cls_to_namespace``, huberish's ``updates_in_place``): tracing the wrapped function gives
+    what the cache would. Dynamo runs this function instead of tracing it (it is marked, as
+    ``torch.compiler.assume_constant_result`` marks functions, without importing Dynamo when
+    huberish is imported); it uses the registry torch itself fills for einops's helpers. On a
+    torch without that registry it does nothing, and the warnings come back.
+    """
+    from torch._dynamo import utils  # already imported: Dynamo is running
+
+    allow = getattr(utils, "allow_lru_cache_wrapper_trace_without_warning", None)
+    if allow is None:  # pragma: no cover - other torch versions
+        return
+    for name, module in list(sys.modules.items()):
+        if module is not None and name.split(".")[0] in ("huberish", "array_api_compat"):
+            for value in list(vars(module).values()):
+                if isinstance(value, functools._lru_cache_wrapper):
+                    allow(value)
+
+
+_trust_cached_helpers._dynamo_marked_constant = True  # type: ignore[attr-defined]
 
 
 def smooth_l1_loss(
