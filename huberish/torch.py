@@ -45,12 +45,13 @@ class _ReverseLoss(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
-        return call.forward(input, target, weight)  # type: ignore[no-any-return]
+    def forward(input: Any, target: Any, weight: Any, static: "_Static") -> torch.Tensor:
+        return static.call.forward(input, target, weight)  # type: ignore[no-any-return]
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        input, target, weight, call = inputs
+        input, target, weight, static = inputs
+        call = static.call
         tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
         ctx.save_for_backward(*tensors)
         ctx.save_for_forward(*tensors)
@@ -68,8 +69,18 @@ class _ReverseLoss(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
         input, target, weight = _ReverseLoss._operands(ctx)
-        grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
         wanted = ctx.needs_input_grad
+        if torch.is_grad_enabled():  # a graph of the gradients: second derivatives to follow
+            spread = _spread(grad_output, ctx)
+            element = _element_gradients(ctx.call, input, target, weight, ctx)
+            grad_input, grad_target = (
+                (spread * g).sum_to_size(v.shape).to(v.dtype)
+                if isinstance(v, torch.Tensor)
+                else None
+                for g, v in zip(element, (input, target), strict=True)
+            )
+        else:
+            grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
         # the weight gets no gradient
         return (grad_input if wanted[0] else None, grad_target if wanted[1] else None, None, None)
 
@@ -82,21 +93,14 @@ class _Loss(_ReverseLoss):
     @staticmethod
     def jvp(ctx: Any, tangent_input: Any, tangent_target: Any, *_: Any) -> torch.Tensor:
         """Forward mode from the analytic gradient: the loss's tangent is the sum, over the
-        elements that each loss value reduces, of gradient times tangent. The per-element
-        gradients come from the backward pass on the operands broadcast to their common shape
-        (so nothing is summed over broadcast axes) with a grad_output of ones."""
+        elements that each loss value reduces, of the element gradient times the tangent."""
         input, target, weight = _Loss._operands(ctx)
         call = ctx.call
-        shape = torch.broadcast_shapes(  # type: ignore[no-untyped-call]
-            *(torch.as_tensor(v).shape for v in (input, target))
-        )
-        like = next(v for v in (input, target) if isinstance(v, torch.Tensor))
-        ones = torch.ones(ctx.output_shape, dtype=ctx.output_dtype, device=like.device)
-        wide = [v.expand(shape) if isinstance(v, torch.Tensor) else v for v in (input, target)]
-        grads = call.backward(ones, *wide, weight)
+        shape = _broadcast_shape(input, target)
+        element = _element_gradients(call, input, target, weight, ctx)
         terms = [
             grad * tangent.expand(shape)
-            for grad, tangent in zip(grads, (tangent_input, tangent_target), strict=True)
+            for grad, tangent in zip(element, (tangent_input, tangent_target), strict=True)
             if tangent is not None
         ]
         product = terms[0] if len(terms) == 1 else terms[0] + terms[1]
@@ -107,11 +111,68 @@ class _Loss(_ReverseLoss):
         return product.reshape(ctx.output_shape).to(ctx.output_dtype)  # type: ignore[no-any-return]
 
 
+def _broadcast_shape(input: Any, target: Any) -> torch.Size:
+    shapes = (torch.as_tensor(v).shape for v in (input, target))
+    return torch.broadcast_shapes(*shapes)  # type: ignore[no-untyped-call,no-any-return]
+
+
+def _spread(grad_output: torch.Tensor, ctx: Any) -> torch.Tensor:
+    """`grad_output` (one value per loss value) on the operands' broadcast shape."""
+    input, target, _ = _ReverseLoss._operands(ctx)
+    shape, call = _broadcast_shape(input, target), ctx.call
+    if call.axis is not None and not call.keepdims:
+        for axis in check_axis(call.axis, len(shape), call.reduction) or ():
+            grad_output = grad_output.unsqueeze(axis)
+    return grad_output.expand(shape)
+
+
+def _element_gradients(
+    call: functional.LossCall, input: Any, target: Any, weight: Any, ctx: Any
+) -> list[Any]:
+    """Per element of the broadcast shape, the derivatives of the loss value it belongs to
+    for `input` and for `target` (None for a Python scalar).
+
+    Their values are huberish's analytic backward with a grad_output of ones on the operands
+    broadcast to their common shape (so nothing is summed over broadcast axes). Their own
+    derivatives, for second-order transforms, are huberish's analytic Hessian diagonal
+    (`*_grad_hess`, torch's convention at ``|d| == beta``): a term ``h * (d - d.detach())``,
+    zero in value, carries it, and the backward runs on detached operands.
+    """
+    shape = _broadcast_shape(input, target)
+    live = [v.expand(shape) if isinstance(v, torch.Tensor) else v for v in (input, target)]
+    fixed = [v.detach() if isinstance(v, torch.Tensor) else v for v in live]
+    device = next(v for v in live if isinstance(v, torch.Tensor)).device
+    ones = torch.ones(ctx.output_shape, dtype=ctx.output_dtype, device=device)
+    grads = call.backward(ones, fixed[0], fixed[1], weight)
+    functions = functional.FUNCTIONS[call.kind]
+    options = {functions.threshold: call.threshold, "reduction": call.reduction}
+    options |= {"weight": weight, "axis": call.axis, "keepdims": call.keepdims}
+    # (the losses are even in d: for a Python scalar `input`, the Hessian for `target` is it)
+    pair = fixed if isinstance(input, torch.Tensor) else fixed[::-1]
+    hess = functions.grad_hess(*pair, **options).hess.detach()
+    zero = hess * ((live[0] - live[1]) - (fixed[0] - fixed[1]))
+    return [
+        (grad + sign * zero.to(grad.dtype)) if isinstance(v, torch.Tensor) else None
+        for grad, v, sign in zip(grads, live, (1, -1), strict=True)
+    ]
+
+
+class _Static:
+    """The loss settings as one opaque argument of the autograd Function: torch's pytrees would
+    take a named tuple apart, and ``torch.func``'s forward-mode vmap rule then miscounts the
+    arguments."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: functional.LossCall) -> None:
+        self.call = call
+
+
 def _apply(input: Any, target: Any, weight: Any, call: functional.LossCall) -> torch.Tensor:
     if torch.compiler.is_compiling():
         _trust_cached_helpers()
-        return _ReverseLoss.apply(input, target, weight, call)  # type: ignore[no-untyped-call,no-any-return]
-    return _Loss.apply(input, target, weight, call)  # type: ignore[no-untyped-call,no-any-return]
+        return _ReverseLoss.apply(input, target, weight, _Static(call))  # type: ignore[no-untyped-call,no-any-return]
+    return _Loss.apply(input, target, weight, _Static(call))  # type: ignore[no-untyped-call,no-any-return]
 
 
 def _trust_cached_helpers() -> None:
