@@ -1,12 +1,15 @@
-"""huberish inside JAX autodiff: ``jax.custom_vjp`` losses whose backward is huberish's own.
+"""huberish inside JAX autodiff: ``jax.custom_jvp`` losses whose derivatives are huberish's own.
 
-`smooth_l1_loss` and `huber_loss` take huberish's arguments and work under ``jax.jit``,
-``jax.grad``, ``jax.value_and_grad``, ``jax.vmap`` and reverse-over-reverse differentiation
-(``jax.jacrev(jax.grad(f))``). A ``custom_vjp`` function has no forward-mode rule, so
-``jax.jvp``, ``jax.jacfwd`` and ``jax.hessian`` (forward-over-reverse) raise; for those,
-differentiate the generic function instead (``jax.hessian(huberish.smooth_l1_loss)``), which
-JAX traces through like any ``jax.numpy`` code. NumPy operands are converted to JAX arrays, as
-``jax.numpy`` functions do. The `weight` gets a zero cotangent.
+`smooth_l1_loss`, `huber_loss` and `pseudo_huber_loss` take huberish's arguments. Their tangent
+rule is huberish's analytic backward (JAX transposes it for reverse mode), and the derivative of
+that is huberish's analytic Hessian diagonal, so ``jax.jit``, ``jax.grad``, ``jax.jvp``,
+``jax.jacfwd``, ``jax.jacrev``, ``jax.hessian``, ``jax.vmap`` and their compositions all work;
+at ``|d| == beta`` the second derivative is 0, as in torch. Python-scalar operands stay static
+(no tracing, no shape warning under ``jit``); NumPy arrays and NumPy scalars become JAX arrays,
+as ``jax.numpy`` functions take them. The settings (`beta`, `delta`, `reduction`, `axis`,
+`keepdims`) are static: under ``jax.jit`` pass them with ``static_argnames`` or bind them with
+``functools.partial``; a traced `beta` or `delta` raises a `TypeError` that says so. The
+`weight` gets no derivative.
 
 Examples
 --------
@@ -45,16 +48,15 @@ def _loss_jvp(
     primals: tuple[Any, Any, Any],
     tangents: tuple[Any, Any, Any],
 ) -> tuple[Any, Any]:
-    """The loss and its tangent: per loss value, the sum of gradient times tangent over the
-    elements it reduces. The per-element gradients are huberish's analytic backward on the
-    operands broadcast to their common shape, with a grad_output of ones; JAX transposes this
-    linear map for reverse mode. The weight's tangent is ignored (it gets no derivative)."""
+    """The loss and its tangent: per loss value, the sum over the elements it reduces of the
+    element gradient times the tangent. JAX transposes this linear map for reverse mode. The
+    weight's tangent is ignored (the weight gets no derivative)."""
     input, target, weight = primals
-    operands = _operands(scalars, input, target)
-    loss = call.forward(*operands, weight)
-    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in operands))
-    wide = [v if s is not None else jnp.broadcast_to(v, shape) for v, s in zip(operands, scalars)]
-    grads = call.backward(jnp.ones(loss.shape, loss.dtype), *wide, weight)
+    loss = call.forward(*_operands(scalars, input, target), weight)
+    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in _operands(scalars, input, target)))
+    wide = [None if v is None else jnp.broadcast_to(v, shape) for v in (input, target)]
+    ones = jnp.ones(loss.shape, loss.dtype)
+    grads = _element_gradients(call, scalars, ones, wide[0], wide[1], weight)
     terms = [
         grad * jnp.broadcast_to(tangent, shape)
         for grad, tangent, scalar in zip(grads, tangents[:2], scalars, strict=True)
@@ -65,6 +67,59 @@ def _loss_jvp(
         axes = check_axis(call.axis, len(shape), call.reduction)
         product = jnp.sum(product, axis=axes, keepdims=call.keepdims)
     return loss, jnp.reshape(product, loss.shape).astype(loss.dtype)
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _element_gradients(
+    call: functional.LossCall,
+    scalars: tuple[Any, Any],
+    ones: Any,
+    input: Any,
+    target: Any,
+    weight: Any,
+) -> tuple[Any, Any]:
+    """Per element of the broadcast shape, the derivatives of the loss value it belongs to
+    for `input` and `target`: huberish's analytic backward with a grad_output of `ones` on
+    operands already broadcast to their common shape (so nothing is summed)."""
+    return call.backward(ones, *_operands(scalars, input, target), weight)
+
+
+@_element_gradients.defjvp
+def _element_gradients_jvp(
+    call: functional.LossCall,
+    scalars: tuple[Any, Any],
+    primals: tuple[Any, Any, Any, Any],
+    tangents: tuple[Any, Any, Any, Any],
+) -> tuple[Any, Any]:
+    """Second derivatives from huberish's analytic Hessian diagonal (`*_grad_hess`, torch's
+    convention at ``|d| == beta``), not from differentiating the backward's operations."""
+    ones, input, target, weight = primals
+    grads = _element_gradients(call, scalars, ones, input, target, weight)
+    operands = _operands(scalars, input, target)
+    functions = functional.FUNCTIONS[call.kind]
+    options = {functions.threshold: call.threshold, "reduction": call.reduction}
+    options |= {"weight": weight, "axis": call.axis, "keepdims": call.keepdims}
+    # (the losses are even in d: for a Python scalar `input`, the Hessian for `target` is it)
+    pair = operands if scalars[0] is None else operands[::-1]
+    hess = functions.grad_hess(*pair, **options).hess
+    difference = [
+        t if s is None and getattr(t, "dtype", None) != jax.dtypes.float0 else None
+        for t, s in zip(tangents[1:3], scalars, strict=True)
+    ]
+    if difference[0] is None and difference[1] is None:
+        change = jnp.zeros_like(hess)
+    elif difference[1] is None:
+        change = hess * difference[0]
+    elif difference[0] is None:
+        change = -hess * difference[1]
+    else:
+        change = hess * (difference[0] - difference[1])
+    return grads, tuple(
+        jnp.reshape(jnp.sum(sign * change), grad.shape).astype(grad.dtype)
+        if grad.shape != change.shape
+        else (sign * change).astype(grad.dtype)
+        for grad, sign in zip(grads, (1, -1), strict=True)
+    )
 
 
 def _operands(scalars: tuple[Any, Any], input: Any, target: Any) -> tuple[Any, Any]:
@@ -85,7 +140,8 @@ def _apply(input: Any, target: Any, weight: Any, call: functional.LossCall) -> A
     NumPy arrays and scalars become JAX arrays, as ``jax.numpy`` functions take them."""
     scalars = tuple(x if _is_python_scalar(x) else None for x in (input, target))
     input, target = (
-        None if s is not None else jnp.asarray(x) for x, s in zip((input, target), scalars)
+        None if s is not None else jnp.asarray(x)
+        for x, s in zip((input, target), scalars, strict=True)
     )
     weight = weight if weight is None or _is_python_scalar(weight) else jnp.asarray(weight)
     return _loss(call, scalars, input, target, weight)

@@ -1,4 +1,4 @@
-"""`huberish.jax`: custom_vjp losses under jit, grad, vmap and reverse-over-reverse."""
+"""`huberish.jax`: custom_jvp losses under jit, grad, jvp, vmap and their compositions."""
 
 import warnings
 
@@ -82,10 +82,14 @@ def test_reverse_over_reverse_hessian_matches_the_generic_function():
     np.testing.assert_allclose(np.diag(ours), inside.astype(float))
 
 
-def test_forward_mode_is_not_available():
-    # custom_vjp defines no JVP: jax.hessian (forward-over-reverse) needs one. Documented.
-    with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
-        jax.hessian(lambda a: hjax.smooth_l1_loss(a, Y[0]))(X[0])
+def test_forward_over_reverse_hessian_is_the_analytic_diagonal_with_torchs_boundary():
+    """jax.hessian (forward over reverse) works; at |d| == beta the second derivative is 0,
+    as torch's smooth_l1_loss double backward and huberish's grad_hess give."""
+    x = jnp.asarray([0.7, -0.7, 0.3, 2.0, -0.1])
+    ours = jax.hessian(lambda a: hjax.smooth_l1_loss(a, 0.0, beta=0.7, reduction="sum"))(x)
+    expected = hb.smooth_l1_loss_grad_hess(np.asarray(x), 0.0, beta=0.7, reduction="sum").hess
+    np.testing.assert_array_equal(np.diag(ours), expected)
+    np.testing.assert_array_equal(ours - np.diag(np.diag(ours)), np.zeros((5, 5)))
 
 
 def test_weight_gets_a_zero_cotangent_and_mixed_dtypes_promote():
