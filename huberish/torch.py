@@ -70,9 +70,12 @@ class _ReverseLoss(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
         input, target, weight = _ReverseLoss._operands(ctx)
         wanted = ctx.needs_input_grad
-        if torch.is_grad_enabled():  # a graph of the gradients: second derivatives to follow
+        second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
+        # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
+        # torch's legacy vmap in gradcheck(check_batched_grad=True) batches)
+        if second_order or ctx.call.axis is not None:
             spread = _spread(grad_output, ctx)
-            element = _element_gradients(ctx.call, input, target, weight, ctx)
+            element = _element_gradients(ctx.call, input, target, weight, ctx, second_order)
             grad_input, grad_target = (
                 (spread * g).sum_to_size(v.shape).to(v.dtype)
                 if isinstance(v, torch.Tensor)
@@ -127,7 +130,12 @@ def _spread(grad_output: torch.Tensor, ctx: Any) -> torch.Tensor:
 
 
 def _element_gradients(
-    call: functional.LossCall, input: Any, target: Any, weight: Any, ctx: Any
+    call: functional.LossCall,
+    input: Any,
+    target: Any,
+    weight: Any,
+    ctx: Any,
+    second_order: bool = True,
 ) -> list[Any]:
     """Per element of the broadcast shape, the derivatives of the loss value it belongs to
     for `input` and for `target` (None for a Python scalar).
@@ -144,6 +152,10 @@ def _element_gradients(
     device = next(v for v in live if isinstance(v, torch.Tensor)).device
     ones = torch.ones(ctx.output_shape, dtype=ctx.output_dtype, device=device)
     grads = call.backward(ones, fixed[0], fixed[1], weight)
+    if not second_order:
+        return [
+            g if isinstance(v, torch.Tensor) else None for g, v in zip(grads, live, strict=True)
+        ]
     functions = functional.FUNCTIONS[call.kind]
     options = {functions.threshold: call.threshold, "reduction": call.reduction}
     options |= {"weight": weight, "axis": call.axis, "keepdims": call.keepdims}

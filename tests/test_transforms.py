@@ -213,12 +213,12 @@ def test_torch_forward_over_forward():
 # checks torch's TestFwdGradients / TestBwdGradients run for them.
 S = 5
 OPINFO_SAMPLES = [
-    *(((), r) for r in ("none", "mean", "sum")),
+    ((), "none"),
     *(((S,), r) for r in ("none", "mean", "sum")),
     ((S, S), "mean"),
-    ((S, S, S), "mean"),
-    ((S, S), "sum"),
+    ((S, S, S), "sum"),
 ]
+OPINFO_LOSSES = [("smooth_l1", 1.0), ("huber", 0.003), ("huber", 4.5), ("pseudo_huber", 1.3)]
 
 
 def _opinfo_pair(shape, seed, low=-9.0, high=9.0):
@@ -246,19 +246,16 @@ def _gradchecks(f, inputs):
 
 
 @pytest.mark.parametrize(("shape", "reduction"), OPINFO_SAMPLES, ids=str)
-@pytest.mark.parametrize(
-    ("kind", "threshold"),
-    [("smooth_l1", 1.0), ("huber", 0.003), ("huber", 4.5), ("pseudo_huber", 1.3)],
-)
-@pytest.mark.parametrize("ours", ["function", "module"])
-def test_gradcheck_opinfo_samples(ours, kind, threshold, shape, reduction):
-    name = THRESHOLD[kind][0]
-    options = {"reduction": reduction, name: threshold}
-    if ours == "function":
-        f = functools.partial(FUNCTION[kind], **options)
-    else:
-        f = MODULE[kind](**options)
-    _gradchecks(f, _opinfo_pair(shape, seed=len(shape)))
+@pytest.mark.parametrize(("kind", "threshold"), OPINFO_LOSSES)
+def test_gradcheck_opinfo_samples(kind, threshold, shape, reduction):
+    options = {"reduction": reduction, THRESHOLD[kind][0]: threshold}
+    _gradchecks(functools.partial(FUNCTION[kind], **options), _opinfo_pair(shape, len(shape)))
+
+
+@pytest.mark.parametrize(("kind", "threshold"), OPINFO_LOSSES)
+def test_gradcheck_modules(kind, threshold):
+    module = MODULE[kind](reduction="mean", **{THRESHOLD[kind][0]: threshold})
+    _gradchecks(module, _opinfo_pair((S, S), seed=6))
 
 
 def test_gradcheck_opinfo_smooth_l1_special_betas():
@@ -297,12 +294,10 @@ def _jtotal(f):
 
 
 JAX_TRANSFORMS = {
-    "value": lambda f, x, y, tx, ty: f(x, y),
     "jit(grad)": lambda f, x, y, tx, ty: jax.jit(jax.grad(_jtotal(f), argnums=(0, 1)))(x, y),
     "jacrev": lambda f, x, y, tx, ty: jax.jacrev(f, argnums=(0, 1))(x, y),
     "jacfwd": lambda f, x, y, tx, ty: jax.jacfwd(f, argnums=(0, 1))(x, y),
-    "hessian": lambda f, x, y, tx, ty: jax.hessian(_jtotal(f), argnums=(0, 1))(x, y),
-    "jacrev(jacrev)": lambda f, x, y, tx, ty: jax.jacrev(jax.jacrev(_jtotal(f)))(x, y),
+    "hessian": lambda f, x, y, tx, ty: jax.hessian(_jtotal(f))(x, y),
     "jvp": lambda f, x, y, tx, ty: jax.jvp(f, (x, y), (tx, ty)),
     "vmap": lambda f, x, y, tx, ty: jax.vmap(f)(x, y),
     "vmap(grad)": lambda f, x, y, tx, ty: jax.vmap(jax.grad(_jtotal(f)), in_axes=(0, None))(
@@ -318,9 +313,9 @@ JAX_TRANSFORMS = {
 def test_jax_adapter_equals_jax_transform_of_the_generic_function(kind, reduction, axis, transform):
     name, value = THRESHOLD[kind]
     rng = np.random.default_rng(7)
-    weight = jnp.asarray(rng.random(4))
+    weight = jnp.asarray(rng.random(3))
     options = {"reduction": reduction, name: value, "axis": axis, "weight": weight}
-    x, y, tx, ty = (jnp.asarray(rng.standard_normal((3, 4)) * 2) for _ in range(4))
+    x, y, tx, ty = (jnp.asarray(rng.standard_normal((2, 3)) * 2) for _ in range(4))
     got = JAX_TRANSFORMS[transform](functools.partial(JAX_ADAPTED[kind], **options), x, y, tx, ty)
     want = JAX_TRANSFORMS[transform](functools.partial(GENERIC[kind], **options), x, y, tx, ty)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL), got, want)
