@@ -136,6 +136,7 @@ def test_settings_as_keywords_through_jit_and_grad():
         jax.jit(lambda a, b: hjax.smooth_l1_loss(a, Y, beta=b))(x, 0.5)
 
 
+@pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")  # () beside (5,)
 @pytest.mark.parametrize("scalar", [np.float64(2.0), np.float32(2.0), np.int64(2)])
 def test_numpy_scalar_operand_is_a_jax_array_of_its_dtype(scalar):
     # A NumPy scalar is an array of its dtype (jnp.asarray of it), not a weak Python scalar.
