@@ -1,12 +1,15 @@
-"""huberish inside JAX autodiff: ``jax.custom_vjp`` losses whose backward is huberish's own.
+"""huberish inside JAX autodiff: ``jax.custom_jvp`` losses whose derivatives are huberish's own.
 
-`smooth_l1_loss` and `huber_loss` take huberish's arguments and work under ``jax.jit``,
-``jax.grad``, ``jax.value_and_grad``, ``jax.vmap`` and reverse-over-reverse differentiation
-(``jax.jacrev(jax.grad(f))``). A ``custom_vjp`` function has no forward-mode rule, so
-``jax.jvp``, ``jax.jacfwd`` and ``jax.hessian`` (forward-over-reverse) raise; for those,
-differentiate the generic function instead (``jax.hessian(huberish.smooth_l1_loss)``), which
-JAX traces through like any ``jax.numpy`` code. NumPy operands are converted to JAX arrays, as
-``jax.numpy`` functions do. The `weight` gets a zero cotangent.
+`smooth_l1_loss`, `huber_loss` and `pseudo_huber_loss` take huberish's arguments. Their tangent
+rule is huberish's analytic backward (JAX transposes it for reverse mode), and the derivative of
+that is huberish's analytic Hessian diagonal, so ``jax.jit``, ``jax.grad``, ``jax.jvp``,
+``jax.jacfwd``, ``jax.jacrev``, ``jax.hessian``, ``jax.vmap`` and their compositions all work;
+at ``|d| == beta`` the second derivative is 0, as in torch. Python-scalar operands stay static
+(no tracing, no shape warning under ``jit``); NumPy arrays and NumPy scalars become JAX arrays,
+as ``jax.numpy`` functions take them. The settings (`beta`, `delta`, `reduction`, `axis`,
+`keepdims`) are static: under ``jax.jit`` pass them with ``static_argnames`` or bind them with
+``functools.partial``; a traced `beta` or `delta` raises a `TypeError` that says so. The
+`weight` gets no derivative.
 
 Examples
 --------
@@ -22,40 +25,133 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._options import Options
 from ._reduction import ReductionArgument
+from ._validate import normalise_axis
 
 __all__ = ["huber_loss", "pseudo_huber_loss", "smooth_l1_loss"]
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(3,))
-def _loss(input: Any, target: Any, weight: Any, call: Options) -> Any:
-    return call.forward(input, target, weight)
+@partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _loss(call: Options, scalars: tuple[Any, Any], input: Any, target: Any, weight: Any) -> Any:
+    return call.forward(*_operands(scalars, input, target), weight)
 
 
-def _loss_forward(
-    input: Any, target: Any, weight: Any, call: Options
-) -> tuple[Any, tuple[Any, Any, Any]]:
-    return _loss(input, target, weight, call), (input, target, weight)
+@_loss.defjvp
+def _loss_jvp(
+    call: Options,
+    scalars: tuple[Any, Any],
+    primals: tuple[Any, Any, Any],
+    tangents: tuple[Any, Any, Any],
+) -> tuple[Any, Any]:
+    """The loss and its tangent: per loss value, the sum over the elements it reduces of the
+    element gradient times the tangent. JAX transposes this linear map for reverse mode. The
+    weight's tangent is ignored (the weight gets no derivative)."""
+    input, target, weight = primals
+    loss = call.forward(*_operands(scalars, input, target), weight)
+    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in _operands(scalars, input, target)))
+    wide = [None if v is None else jnp.broadcast_to(v, shape) for v in (input, target)]
+    ones = jnp.ones(loss.shape, loss.dtype)
+    grads = _element_gradients(call, scalars, ones, wide[0], wide[1], weight)
+    terms = [
+        grad * jnp.broadcast_to(tangent, shape)
+        for grad, tangent, scalar in zip(grads, tangents[:2], scalars, strict=True)
+        if scalar is None and getattr(tangent, "dtype", None) != jax.dtypes.float0
+    ]
+    product = sum(terms[1:], terms[0]) if terms else jnp.zeros(shape, loss.dtype)
+    if call.reduction != "none":
+        axes = normalise_axis(call.axis, ndim=len(shape))
+        product = jnp.sum(product, axis=axes, keepdims=call.keepdims)
+    return loss, jnp.reshape(product, loss.shape).astype(loss.dtype)
 
 
-def _loss_backward(call: Options, residuals: tuple[Any, Any, Any], g: Any) -> tuple[Any, Any, Any]:
-    input, target, weight = residuals
-    grad_input, grad_target = call.backward(g, input, target, weight)
-    return grad_input, grad_target, None if weight is None else jnp.zeros_like(weight)
+@partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _element_gradients(
+    call: Options,
+    scalars: tuple[Any, Any],
+    ones: Any,
+    input: Any,
+    target: Any,
+    weight: Any,
+) -> tuple[Any, Any]:
+    """Per element of the broadcast shape, the derivatives of the loss value it belongs to
+    for `input` and `target`: huberish's analytic backward with a grad_output of `ones` on
+    operands already broadcast to their common shape (so nothing is summed)."""
+    return call.backward(ones, *_operands(scalars, input, target), weight)
 
 
-_loss.defvjp(_loss_forward, _loss_backward)
+@_element_gradients.defjvp
+def _element_gradients_jvp(
+    call: Options,
+    scalars: tuple[Any, Any],
+    primals: tuple[Any, Any, Any, Any],
+    tangents: tuple[Any, Any, Any, Any],
+) -> tuple[Any, Any]:
+    """Second derivatives from huberish's analytic Hessian diagonal (`*_grad_hess`, torch's
+    convention at ``|d| == beta``), not from differentiating the backward's operations."""
+    ones, input, target, weight = primals
+    grads = _element_gradients(call, scalars, ones, input, target, weight)
+    operands = _operands(scalars, input, target)
+    # (the losses are even in d: for a Python scalar `input`, the Hessian for `target` is it)
+    pair = operands if scalars[0] is None else operands[::-1]
+    hess = call.loss_grad_hess(pair[0], pair[1], weight).hess
+    difference = [
+        t if s is None and getattr(t, "dtype", None) != jax.dtypes.float0 else None
+        for t, s in zip(tangents[1:3], scalars, strict=True)
+    ]
+    if difference[0] is None and difference[1] is None:
+        change = jnp.zeros_like(hess)
+    elif difference[1] is None:
+        change = hess * difference[0]
+    elif difference[0] is None:
+        change = -hess * difference[1]
+    else:
+        change = hess * (difference[0] - difference[1])
+    return grads, tuple(
+        jnp.reshape(jnp.sum(sign * change), grad.shape).astype(grad.dtype)
+        if grad.shape != change.shape
+        else (sign * change).astype(grad.dtype)
+        for grad, sign in zip(grads, (1, -1), strict=True)
+    )
+
+
+def _operands(scalars: tuple[Any, Any], input: Any, target: Any) -> tuple[Any, Any]:
+    """`input` and `target`, with the Python scalars (static, never traced) put back."""
+    return (
+        input if scalars[0] is None else scalars[0],
+        target if scalars[1] is None else scalars[1],
+    )
+
+
+def _is_python_scalar(x: Any) -> bool:
+    # NumPy scalars subclass float (np.float64) or are arrays of their dtype: not Python scalars.
+    return isinstance(x, int | float) and not isinstance(x, np.generic)
 
 
 def _apply(input: Any, target: Any, weight: Any, call: Options) -> Any:
-    """NumPy operands become JAX arrays (as ``jax.numpy`` functions take them); scalars stay."""
-    operands = [
-        x if x is None or isinstance(x, int | float) else jnp.asarray(x)
-        for x in (input, target, weight)
-    ]
-    return _loss(*operands, call)
+    """Python scalars stay static (as weak scalars: no tracing, no shape warning under `jit`);
+    NumPy arrays and scalars become JAX arrays, as ``jax.numpy`` functions take them."""
+    scalars = tuple(x if _is_python_scalar(x) else None for x in (input, target))
+    input, target = (
+        None if s is not None else jnp.asarray(x)
+        for x, s in zip((input, target), scalars, strict=True)
+    )
+    weight = weight if weight is None or _is_python_scalar(weight) else jnp.asarray(weight)
+    return _loss(call, scalars, input, target, weight)
+
+
+def _static(name: str, value: Any) -> Any:
+    """`value` unless JAX traces it: loss settings shape the computation, so they are static."""
+    if isinstance(value, jax.core.Tracer):
+        msg = (
+            f"`{name}` must be a concrete number, not a value traced by jax.jit or a transform; "
+            f"mark it static, e.g. jax.jit(f, static_argnames=({name!r},)), or bind it with "
+            f"functools.partial(f, {name}=...) before transforming."
+        )
+        raise TypeError(msg)
+    return value
 
 
 def smooth_l1_loss(
@@ -70,10 +166,10 @@ def smooth_l1_loss(
     axis: Any = None,
     keepdims: bool = False,
 ) -> Any:
-    """`huberish.smooth_l1_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
+    """`huberish.smooth_l1_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
     call = Options.build(
         "smooth_l1",
-        beta,
+        _static("beta", beta),
         reduction=reduction,
         size_average=size_average,
         reduce=reduce,
@@ -93,8 +189,10 @@ def huber_loss(
     axis: Any = None,
     keepdims: bool = False,
 ) -> Any:
-    """`huberish.huber_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
-    call = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
+    """`huberish.huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
+    call = Options.build(
+        "huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
+    )
     return _apply(input, target, weight, call)
 
 
@@ -108,6 +206,8 @@ def pseudo_huber_loss(
     axis: Any = None,
     keepdims: bool = False,
 ) -> Any:
-    """`huberish.pseudo_huber_loss` as a ``jax.custom_vjp`` function (analytic backward)."""
-    call = Options.build("pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
+    """`huberish.pseudo_huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
+    call = Options.build(
+        "pseudo_huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
+    )
     return _apply(input, target, weight, call)

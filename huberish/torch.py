@@ -17,12 +17,15 @@ Examples
 tensor([0.0000, 0.1667, 0.3333])
 """
 
+import functools
+import sys
 from typing import Any
 
 import torch
 
 from ._options import Options
 from ._reduction import ReductionArgument
+from ._validate import normalise_axis
 
 __all__ = [
     "HuberLoss",
@@ -34,34 +37,177 @@ __all__ = [
 ]
 
 
-class _Loss(torch.autograd.Function):
-    """The loss as one autograd node: forward and backward both run huberish's kernel."""
+class _ReverseLoss(torch.autograd.Function):
+    """The loss as one autograd node: forward and backward run huberish's kernel and its
+    analytic backward; ``torch.func.vmap`` batches both (`generate_vmap_rule`). This is the
+    node `torch.compile` traces: Dynamo does not trace a Function with a custom `jvp`."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
-        return call.forward(input, target, weight)  # type: ignore[no-any-return]
+    def forward(input: Any, target: Any, weight: Any, static: "_Static") -> torch.Tensor:
+        return static.call.forward(input, target, weight)  # type: ignore[no-any-return]
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        input, target, weight, call = inputs
+        input, target, weight, static = inputs
+        call = static.call
         tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
         ctx.save_for_backward(*tensors)
+        ctx.save_for_forward(*tensors)
         ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in (input, target)]
         ctx.call = call
+        ctx.output_shape, ctx.output_dtype = output.shape, output.dtype
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+    def _operands(ctx: Any) -> tuple[Any, Any, Any]:
         input, target, weight = ctx.saved_tensors
         input = ctx.scalars[0] if input is None else input
         target = ctx.scalars[1] if target is None else target
-        grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
+        return input, target, weight
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+        input, target, weight = _ReverseLoss._operands(ctx)
         wanted = ctx.needs_input_grad
+        second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
+        # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
+        # torch's legacy vmap in gradcheck(check_batched_grad=True) batches)
+        if second_order or ctx.call.axis is not None:
+            spread = _spread(grad_output, ctx)
+            element = _element_gradients(ctx.call, input, target, weight, ctx, second_order)
+            grad_input, grad_target = (
+                (spread * g).sum_to_size(v.shape).to(v.dtype)
+                if isinstance(v, torch.Tensor)
+                else None
+                for g, v in zip(element, (input, target), strict=True)
+            )
+        else:
+            grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
         # the weight gets no gradient
         return (grad_input if wanted[0] else None, grad_target if wanted[1] else None, None, None)
 
 
+class _Loss(_ReverseLoss):
+    """`_ReverseLoss` with forward mode (`jvp`), for eager mode and ``torch.func``."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_input: Any, tangent_target: Any, *_: Any) -> torch.Tensor:
+        """Forward mode from the analytic gradient: the loss's tangent is the sum, over the
+        elements that each loss value reduces, of the element gradient times the tangent."""
+        input, target, weight = _Loss._operands(ctx)
+        call = ctx.call
+        shape = _broadcast_shape(input, target)
+        element = _element_gradients(call, input, target, weight, ctx)
+        terms = [
+            grad * tangent.expand(shape)
+            for grad, tangent in zip(element, (tangent_input, tangent_target), strict=True)
+            if tangent is not None
+        ]
+        product = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+        if call.reduction != "none":
+            axes = normalise_axis(call.axis, ndim=len(shape))
+            dims = tuple(range(len(shape))) if axes is None else axes
+            product = torch.sum(product, dim=dims, keepdim=call.keepdims)
+        return product.reshape(ctx.output_shape).to(ctx.output_dtype)  # type: ignore[no-any-return]
+
+
+def _broadcast_shape(input: Any, target: Any) -> torch.Size:
+    shapes = (torch.as_tensor(v).shape for v in (input, target))
+    return torch.broadcast_shapes(*shapes)  # type: ignore[no-untyped-call,no-any-return]
+
+
+def _spread(grad_output: torch.Tensor, ctx: Any) -> torch.Tensor:
+    """`grad_output` (one value per loss value) on the operands' broadcast shape."""
+    input, target, _ = _ReverseLoss._operands(ctx)
+    shape, call = _broadcast_shape(input, target), ctx.call
+    if call.axis is not None and not call.keepdims:
+        for axis in normalise_axis(call.axis, ndim=len(shape)) or ():
+            grad_output = grad_output.unsqueeze(axis)
+    return grad_output.expand(shape)
+
+
+def _element_gradients(
+    call: Options,
+    input: Any,
+    target: Any,
+    weight: Any,
+    ctx: Any,
+    second_order: bool = True,
+) -> list[Any]:
+    """Per element of the broadcast shape, the derivatives of the loss value it belongs to
+    for `input` and for `target` (None for a Python scalar).
+
+    Their values are huberish's analytic backward with a grad_output of ones on the operands
+    broadcast to their common shape (so nothing is summed over broadcast axes). Their own
+    derivatives, for second-order transforms, are huberish's analytic Hessian diagonal
+    (`*_grad_hess`, torch's convention at ``|d| == beta``): a term ``h * (d - d.detach())``,
+    zero in value, carries it, and the backward runs on detached operands.
+    """
+    shape = _broadcast_shape(input, target)
+    live = [v.expand(shape) if isinstance(v, torch.Tensor) else v for v in (input, target)]
+    fixed = [v.detach() if isinstance(v, torch.Tensor) else v for v in live]
+    device = next(v for v in live if isinstance(v, torch.Tensor)).device
+    ones = torch.ones(ctx.output_shape, dtype=ctx.output_dtype, device=device)
+    grads = call.backward(ones, fixed[0], fixed[1], weight)
+    if not second_order:
+        return [
+            g if isinstance(v, torch.Tensor) else None for g, v in zip(grads, live, strict=True)
+        ]
+    # (the losses are even in d: for a Python scalar `input`, the Hessian for `target` is it)
+    pair = fixed if isinstance(input, torch.Tensor) else fixed[::-1]
+    hess = call.loss_grad_hess(pair[0], pair[1], weight).hess.detach()
+    zero = hess * ((live[0] - live[1]) - (fixed[0] - fixed[1]))
+    return [
+        (grad + sign * zero.to(grad.dtype)) if isinstance(v, torch.Tensor) else None
+        for grad, v, sign in zip(grads, live, (1, -1), strict=True)
+    ]
+
+
+class _Static:
+    """The loss settings as one opaque argument of the autograd Function: torch's pytrees would
+    take a named tuple apart, and ``torch.func``'s forward-mode vmap rule then miscounts the
+    arguments."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Options) -> None:
+        self.call = call
+
+
 def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
-    return _Loss.apply(input, target, weight, call)  # type: ignore[no-untyped-call,no-any-return]
+    if torch.compiler.is_compiling():
+        _trust_cached_helpers()
+        return _ReverseLoss.apply(input, target, weight, _Static(call))  # type: ignore[no-untyped-call,no-any-return]
+    return _Loss.apply(input, target, weight, _Static(call))  # type: ignore[no-untyped-call,no-any-return]
+
+
+def _trust_cached_helpers() -> None:
+    """Tell Dynamo that the ``functools.lru_cache``-wrapped helpers it meets in the kernel are
+    pure, so that it traces them without a warning each.
+
+    They are dispatch on types and namespaces (array-api-compat's ``is_*_namespace`` and
+    ``_cls_to_namespace``, huberish's ``updates_in_place``): tracing the wrapped function gives
+    what the cache would. Dynamo runs this function instead of tracing it (it is marked, as
+    ``torch.compiler.assume_constant_result`` marks functions, without importing Dynamo when
+    huberish is imported); it uses the registry torch itself fills for einops's helpers. On a
+    torch without that registry it does nothing, and the warnings come back.
+    """
+    from torch._dynamo import utils  # already imported: Dynamo is running
+
+    allow = getattr(utils, "allow_lru_cache_wrapper_trace_without_warning", None)
+    if allow is None:  # pragma: no cover - other torch versions
+        return
+    for name, module in list(sys.modules.items()):
+        if module is not None and name.split(".")[0] in ("huberish", "array_api_compat"):
+            for value in list(vars(module).values()):
+                if isinstance(value, functools._lru_cache_wrapper):
+                    allow(value)
+
+
+_trust_cached_helpers._dynamo_marked_constant = True  # type: ignore[attr-defined]
 
 
 def smooth_l1_loss(

@@ -1,6 +1,7 @@
-"""`huberish.jax`: custom_vjp losses under jit, grad, vmap and reverse-over-reverse."""
+"""`huberish.jax`: custom_jvp losses under jit, grad, jvp, vmap and their compositions."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -82,10 +83,14 @@ def test_reverse_over_reverse_hessian_matches_the_generic_function():
     np.testing.assert_allclose(np.diag(ours), inside.astype(float))
 
 
-def test_forward_mode_is_not_available():
-    # custom_vjp defines no JVP: jax.hessian (forward-over-reverse) needs one. Documented.
-    with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
-        jax.hessian(lambda a: hjax.smooth_l1_loss(a, Y[0]))(X[0])
+def test_forward_over_reverse_hessian_is_the_analytic_diagonal_with_torchs_boundary():
+    """jax.hessian (forward over reverse) works; at |d| == beta the second derivative is 0,
+    as torch's smooth_l1_loss double backward and huberish's grad_hess give."""
+    x = jnp.asarray([0.7, -0.7, 0.3, 2.0, -0.1])
+    ours = jax.hessian(lambda a: hjax.smooth_l1_loss(a, 0.0, beta=0.7, reduction="sum"))(x)
+    expected = hb.smooth_l1_loss_grad_hess(np.asarray(x), 0.0, beta=0.7, reduction="sum").hess
+    np.testing.assert_array_equal(np.diag(ours), expected)
+    np.testing.assert_array_equal(ours - np.diag(np.diag(ours)), np.zeros((5, 5)))
 
 
 def test_weight_gets_a_zero_cotangent_and_mixed_dtypes_promote():
@@ -113,3 +118,33 @@ def test_pseudo_huber_and_axis_agree_with_the_generic_function():
     per_sample = hjax.smooth_l1_loss(X, Y, beta=0.5, axis=1)
     expected = reference(X, Y, beta=0.5, reduction="none")[0].mean(axis=1)
     np.testing.assert_allclose(per_sample, expected, rtol=1e-12)
+
+
+def test_settings_as_keywords_through_jit_and_grad():
+    """Settings are static: static_argnames or functools.partial work; a traced delta raises a
+    TypeError that says how. The oracle: jax.grad of the generic function."""
+    x, y = jnp.asarray(X), YJ
+    expected = jax.grad(lambda a: hb.huber_loss(a, y, delta=2.0, reduction="sum"))(x)
+    options = {"delta": 2.0, "reduction": "sum"}
+    static = jax.jit(jax.grad(hjax.huber_loss), static_argnames=("delta", "reduction"))
+    np.testing.assert_allclose(static(x, y, **options), expected, rtol=1e-12)
+    bound = jax.jit(jax.grad(partial(hjax.huber_loss, **options)))
+    np.testing.assert_allclose(bound(x, y), expected, rtol=1e-12)
+    with pytest.raises(TypeError, match=r"`delta` must be a concrete number.*static_argnames"):
+        jax.jit(jax.grad(hjax.huber_loss))(x, y, delta=2.0)
+    with pytest.raises(TypeError, match=r"`beta` must be a concrete number.*functools.partial"):
+        jax.jit(lambda a, b: hjax.smooth_l1_loss(a, Y, beta=b))(x, 0.5)
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")  # () beside (5,)
+@pytest.mark.parametrize("scalar", [np.float64(2.0), np.float32(2.0), np.int64(2)])
+def test_numpy_scalar_operand_is_a_jax_array_of_its_dtype(scalar):
+    # A NumPy scalar is an array of its dtype (jnp.asarray of it), not a weak Python scalar.
+    x = jnp.asarray(X[0])
+    got = hjax.smooth_l1_loss(scalar, x, reduction="none")
+    expected = hb.smooth_l1_loss(jnp.asarray(scalar), x, reduction="none")
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    grad = jax.grad(lambda b: hjax.smooth_l1_loss(scalar, b))(x)
+    np.testing.assert_allclose(
+        grad, jax.grad(lambda b: hb.smooth_l1_loss(jnp.asarray(scalar), b))(x), rtol=1e-12
+    )
