@@ -159,7 +159,7 @@ def _limits(
     if beta == 0.0:
         return Terms(
             xp.abs(d) if loss else None,
-            xp.sign(d) if grad else None,
+            _sign(d, xp=xp) if grad else None,
             _constant_like(d, 0.0, xp=xp) if hess else None,
         )
     a = xp.abs(d)
@@ -172,7 +172,7 @@ def _limits(
     inside, zero = a < beta, xp.zeros_like(a)
     return Terms(
         xp.where(inside, zero, a) if loss else None,
-        xp.where(inside, zero, xp.sign(d)) if grad else None,
+        xp.where(inside, zero, _sign(d, xp=xp)) if grad else None,
         _constant_like(d, 0.0, xp=xp) if hess else None,
     )
 
@@ -201,9 +201,17 @@ def _pseudo_huber(
     hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
     return Terms(
         xp.where(small, us * us / (hs + 1.0), big * hl - 1.0) * delta * delta if loss else None,
-        xp.where(small, us / hs, xp.sign(u) / hl) * delta if grad else None,
+        # (for |u| >= 1, `us` is sign(u))
+        us / xp.where(small, hs, hl) * delta if grad else None,
         xp.where(small, (1.0 / hs) ** 3, (v / hl) ** 3) if hess else None,
     )
+
+
+def _sign(d: Array, *, xp: Namespace) -> Array:
+    """``xp.sign(d)`` (NaN for NaN) from comparisons: array-api-compat's torch `sign` writes NaN
+    through a boolean mask, which ``torch.func.vmap`` cannot batch."""
+    positive, negative = xp.astype(d > 0, d.dtype), xp.astype(d < 0, d.dtype)
+    return xp.where(xp.isnan(d), d, positive - negative)
 
 
 def _constant_like(d: Array, value: float, *, xp: Namespace) -> Array:

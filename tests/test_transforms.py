@@ -8,6 +8,7 @@ same transform (pseudo-Huber: a plain torch formula written here), float64, rtol
 """
 
 import functools
+import math
 import warnings
 
 import numpy as np
@@ -85,18 +86,24 @@ def _torch_pair(ours, kind, reduction, axis):
     return lambda a, b: tf.functional_call(module, {}, (a, b)), oracle
 
 
-# The pseudo-Huber gradient calls xp.sign; array-api-compat's torch `sign` writes NaN through a
-# boolean mask (out[isnan(x)] = nan), which torch.func.vmap cannot batch. The kernel's, not
-# the adapter's: it fails the same without the adapter (test below).
-VMAP_SIGN = pytest.mark.xfail(
-    strict=True, raises=RuntimeError, reason="array-api-compat torch sign under vmap"
+# The kernel's gradients avoid xp.sign: array-api-compat's torch `sign` writes NaN through a
+# boolean mask, which torch.func.vmap cannot batch (pseudo-Huber, and smooth L1's beta = 0 and
+# beta = inf limits used it). The batched gradient equals the row-by-row one.
+@pytest.mark.parametrize(
+    ("function", "options"),
+    [
+        (hb.pseudo_huber_loss_and_grad, {"delta": 0.7}),
+        (hb.smooth_l1_loss_and_grad, {"beta": 0.0}),
+        (hb.smooth_l1_loss_and_grad, {"beta": math.inf}),
+    ],
 )
-
-
-@VMAP_SIGN
-def test_generic_pseudo_huber_gradient_under_vmap():
+def test_generic_gradient_under_vmap(function, options):
     x, y = _data()[:2]
-    tf.vmap(lambda a, b: hb.pseudo_huber_loss_and_grad(a, b).grad)(x, y)
+    x = torch.cat([x, torch.tensor([[math.nan] * x.shape[1]], dtype=x.dtype)])
+    y = torch.cat([y, y[:1]])
+    batched = tf.vmap(lambda a, b: function(a, b, **options).grad)(x, y)
+    rows = torch.stack([function(a, b, **options).grad for a, b in zip(x, y, strict=True)])
+    torch.testing.assert_close(batched, rows, rtol=0, atol=0, equal_nan=True)
 
 
 def _total(f):
@@ -144,11 +151,7 @@ def _data(shape=(3, 4), seed=0):
 @pytest.mark.parametrize(("reduction", "axis"), REDUCTIONS, ids=str)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("ours", ["function", "module"])
-def test_torch_adapter_equals_native_loss_under_transform(
-    ours, kind, reduction, axis, transform, request
-):
-    if kind == "pseudo_huber" and transform in ("vmap(grad)", "vmap(jvp)"):
-        request.applymarker(VMAP_SIGN)
+def test_torch_adapter_equals_native_loss_under_transform(ours, kind, reduction, axis, transform):
     ours_f, oracle = _torch_pair(ours, kind, reduction, axis)
     args = _data()
     got = TORCH_TRANSFORMS[transform](ours_f, *args)
