@@ -3,6 +3,7 @@
 The figures and the backend table are committed; `python docs/_generate.py` regenerates them.
 """
 
+import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -48,3 +49,36 @@ always_document_param_types = False
 doctest_test_doctest_blocks = "default"  # the `>>>` examples in docstrings run in the doctest build
 html_theme = "furo"
 html_title = f"huberish {version}"
+
+
+# The docs extra installs neither torch nor JAX (a plain `torch` requirement pulls torch's CUDA
+# build), and the adapters import their framework: their API reference is generated only where
+# the framework is installed (CI installs both), and is a note otherwise.
+ADAPTERS = {
+    "torch": (
+        "torch",
+        "smooth_l1_loss, huber_loss, pseudo_huber_loss, SmoothL1Loss, HuberLoss, PseudoHuberLoss",
+    ),
+    "jax": ("JAX", "smooth_l1_loss, huber_loss, pseudo_huber_loss"),
+}
+
+
+def adapter_pages() -> None:
+    """Write ``_generated/api-torch.md`` and ``_generated/api-jax.md`` for api.md to include."""
+    out = HERE / "_generated"
+    out.mkdir(exist_ok=True)
+    for module, (framework, members) in ADAPTERS.items():
+        if importlib.util.find_spec(module) is None:
+            text = (
+                f"The reference of `huberish.{module}` is built where {framework} is installed "
+                f"(install it, then build the docs again).\n"
+            )
+        else:
+            text = (
+                f"```{{eval-rst}}\n.. automodule:: huberish.{module}\n   :members: {members}\n```\n"
+            )
+        (out / f"api-{module}.md").write_text(text)
+
+
+adapter_pages()  # before Sphinx reads api.md
+

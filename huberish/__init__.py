@@ -1,5 +1,7 @@
 """PyTorch's SmoothL1Loss and HuberLoss, with analytic gradients, for every array-API library."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from ._reduction import resolve_reduction
 from .functional import (
     LossAndGrad,
@@ -19,7 +21,10 @@ from .functional import (
 )
 from .modules import HuberLoss, PseudoHuberLoss, SmoothL1Loss
 
-__version__ = "0.1.0.dev0"
+try:
+    __version__ = version("huberish")  # the installed distribution's metadata
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "HuberLoss",

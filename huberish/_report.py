@@ -1,15 +1,22 @@
 """The backend report of ``python -m huberish``: every installed array library, checked.
 
+Run ``python -m huberish --help`` for the options: a backend filter (``--backend``) and JSON
+output (``--json``). The exit status is 1 when a check fails, 2 on a usage error.
+
 For each library found, on each of its devices, in float32 and float64: the smooth-L1 and Huber
 losses and their gradients on a small random problem, compared with the float64 NumPy reference
 (`huberish._reference`) and, where torch is installed, with torch's own functions. The torch and
 JAX adapters get rows of their own, their gradients taken by torch autograd and ``jax.vjp``.
 """
 
+import argparse
+import dataclasses
 import importlib
 import importlib.metadata
+import json
+import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -20,42 +27,48 @@ from ._compat import array_namespace, device
 from ._interop import optional_import, to_numpy
 from ._reference import reference
 
-__all__ = ["Check", "Row", "check_backends", "format_table", "main"]
+__all__ = ["BACKENDS", "Check", "Row", "check_backends", "format_json", "format_table", "main"]
 
 Converter = Callable[[np.ndarray, str], Any]
 
+# The largest relative error a check accepts, against the reference and against torch (which runs
+# in float64 on the unrounded inputs: in float32 it differs by the input rounding too).
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
+
+# The names `--backend` accepts; the adapters' rows belong to their framework.
+BACKENDS = ("numpy", "array_api_strict", "dask", "torch", "cupy", "jax")
 
 
 class Check(NamedTuple):
-    """One problem: a loss, its backward pass, their options and the reference's options."""
+    """One problem: a loss, its backward pass, its threshold (`beta` or `delta`) and reduction."""
 
     loss: Callable[..., Any]
     backward: Callable[..., Any]
-    options: dict[str, Any]
-    reference: dict[str, Any]
+    threshold: float
+    reduction: str
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The arguments of `loss` and `backward` (and of torch's function of the same name)."""
+        name = "beta" if self.loss.__name__ == "smooth_l1_loss" else "delta"
+        return {name: self.threshold, "reduction": self.reduction}
+
+    @property
+    def reference_options(self) -> dict[str, Any]:
+        """The arguments of `huberish._reference.reference` for the same loss."""
+        shapes: dict[str, dict[str, Any]] = {
+            "smooth_l1_loss": {},
+            "huber_loss": {"scale": self.threshold},  # Huber is delta * smooth-L1 with beta = delta
+            "pseudo_huber_loss": {"pseudo_huber": True},
+        }
+        return {"beta": self.threshold, "reduction": self.reduction, **shapes[self.loss.__name__]}
 
 
 CHECKS = [
-    Check(F.smooth_l1_loss, F.smooth_l1_loss_backward, {"beta": 0.5}, {"beta": 0.5}),
-    Check(
-        F.smooth_l1_loss,
-        F.smooth_l1_loss_backward,
-        {"beta": 0.0, "reduction": "sum"},
-        {"beta": 0.0, "reduction": "sum"},
-    ),
-    Check(
-        F.huber_loss,
-        F.huber_loss_backward,
-        {"delta": 1.5, "reduction": "none"},
-        {"beta": 1.5, "scale": 1.5, "reduction": "none"},
-    ),
-    Check(
-        F.pseudo_huber_loss,
-        F.pseudo_huber_loss_backward,
-        {"delta": 0.7, "reduction": "sum"},
-        {"beta": 0.7, "reduction": "sum", "pseudo_huber": True},
-    ),
+    Check(F.smooth_l1_loss, F.smooth_l1_loss_backward, 0.5, "mean"),
+    Check(F.smooth_l1_loss, F.smooth_l1_loss_backward, 0.0, "sum"),
+    Check(F.huber_loss, F.huber_loss_backward, 1.5, "none"),
+    Check(F.pseudo_huber_loss, F.pseudo_huber_loss_backward, 0.7, "sum"),
 ]
 
 
@@ -126,11 +139,16 @@ def _jax_vjp(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
     return (loss, *vjp(jax.numpy.ones_like(loss)))
 
 
-def _backends() -> Iterator[tuple[str, str, str, Converter | None, Runner]]:
-    """(row label, version, device, converter from NumPy or None, runner) for each library."""
-    for name in ("numpy", "array_api_strict", "dask.array"):
+def _backends() -> Iterator[tuple[str, str, str, str, Converter | None, Runner]]:
+    """(backend, row label, version, device, converter from NumPy or None, runner) for each row."""
+    for backend, name in (
+        ("numpy", "numpy"),
+        ("array_api_strict", "array_api_strict"),
+        ("dask", "dask.array"),
+    ):
         module = optional_import(name)
         yield (
+            backend,
             name,
             _version(name),
             "cpu" if module else "-",
@@ -139,11 +157,12 @@ def _backends() -> Iterator[tuple[str, str, str, Converter | None, Runner]]:
         )
     torch = optional_import("torch")
     if torch is None:
-        yield "torch", "-", "-", None, _generic
+        yield "torch", "torch", "-", "-", None, _generic
     else:
         for dev in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
-            yield "torch", torch.__version__, dev, _converter(torch, device=dev), _generic
+            yield "torch", "torch", torch.__version__, dev, _converter(torch, device=dev), _generic
             yield (
+                "torch",
                 "huberish.torch (autograd)",
                 torch.__version__,
                 dev,
@@ -152,18 +171,18 @@ def _backends() -> Iterator[tuple[str, str, str, Converter | None, Runner]]:
             )
     cupy = optional_import("cupy")
     if cupy is None:
-        yield "cupy", "-", "-", None, _generic
+        yield "cupy", "cupy", "-", "-", None, _generic
     else:
         converter = _converter(cupy) if cupy.is_available() else None
-        yield "cupy", cupy.__version__, "cuda", converter, _generic
+        yield "cupy", "cupy", cupy.__version__, "cuda", converter, _generic
     jax = optional_import("jax")
     if jax is None:
-        yield "jax", "-", "-", None, _generic
+        yield "jax", "jax", "-", "-", None, _generic
     else:
         jax.config.update("jax_enable_x64", True)  # float64 needs it
-        dev, converter = str(jax.devices()[0].platform), _converter(optional_import("jax.numpy"))
-        yield "jax", jax.__version__, dev, converter, _generic
-        yield "huberish.jax (custom_vjp)", jax.__version__, dev, converter, _jax_vjp
+        dev, converter = str(jax.devices()[0].platform), _converter(importlib.import_module("jax.numpy"))
+        yield "jax", "jax", jax.__version__, dev, converter, _generic
+        yield "jax", "huberish.jax (custom_jvp)", jax.__version__, dev, converter, _jax_vjp
 
 
 def _version(library: str) -> str:
@@ -193,12 +212,18 @@ def _torch_answers(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, ...] 
     return answers
 
 
-def check_backends() -> list[Row]:
-    """Run every check on every installed library, device and dtype."""
+def check_backends(backends: Collection[str] = BACKENDS) -> list[Row]:
+    """Run every check on every installed library among `backends`, on each device and dtype."""
+    unknown = sorted(set(backends) - set(BACKENDS))
+    if unknown:
+        msg = f"`backends` must be among {', '.join(BACKENDS)}, got {', '.join(unknown)}"
+        raise ValueError(msg)
     x, y = _problem()
     torch_answers = _torch_answers(x, y)
     rows = []
-    for library, version, dev, convert, runner in _backends():
+    for backend, library, version, dev, convert, runner in _backends():
+        if backend not in backends:
+            continue
         if convert is None:
             status = "not installed" if dev == "-" else "no device"
             rows.append(Row(library, version, dev, "-", status=status))
@@ -225,7 +250,7 @@ def _check_one(
     # Round the inputs to the dtype first, so the reference sees the same numbers.
     xr, yr = x.astype(dtype), y.astype(dtype)
     row.device = re.sub(r".*Device\('(.*)'\)", r"\1", str(device(convert(xr, dtype))))
-    ref = [reference(xr, yr, **check.reference) for check in CHECKS]
+    ref = [reference(xr, yr, **check.reference_options) for check in CHECKS]
     loss_errors, grad_errors, torch_errors = [], [], []
     for i, check in enumerate(CHECKS):
         loss, gx, gy = runner(check, convert(xr, dtype), convert(yr, dtype))
@@ -237,12 +262,10 @@ def _check_one(
                 _relative_error(a, b) for a, b in zip((loss, gx, gy), theirs, strict=True)
             ]
     row.loss_error, row.grad_error = max(loss_errors), max(grad_errors)
-    tolerance = TOLERANCE[dtype]
-    failed = row.loss_error > tolerance or row.grad_error > tolerance
     if torch_errors:
-        # torch ran in float64 on unrounded inputs: float32 differs by the input rounding too.
         row.torch_error = max(torch_errors)
-        failed |= row.torch_error > (1e-12 if dtype == "float64" else 1e-5)
+    errors = (row.loss_error, row.grad_error, row.torch_error)
+    failed = any(error is not None and not error <= TOLERANCE[dtype] for error in errors)
     row.status = "FAIL" if failed else "ok"
 
 
@@ -251,7 +274,7 @@ def format_table(rows: list[Row]) -> str:
     header = ("library", "version", "device", "dtype", "loss err", "grad err", "vs torch", "status")
 
     def fmt(value: float | None) -> str:
-        return "-" if value is None or value != value else f"{value:.1e}"
+        return "-" if value is None or math.isnan(value) else f"{value:.1e}"
 
     lines = [header] + [
         (
@@ -275,16 +298,70 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(text)
 
 
-def main() -> int:
-    """Print the report; return 1 if any installed backend failed a check."""
-    rows = check_backends()
-    print("huberish backend report: loss and gradients vs a float64 NumPy reference")
-    print(
-        "(errors are max |ours - reference| / max |reference|; "
-        "tolerance 1e-5 float32, 1e-12 float64)\n"
+def format_json(rows: list[Row], failed: list[Row]) -> str:
+    """The rows, the tolerances and the verdict as a JSON document (NaN errors become null)."""
+
+    def clean(value: object) -> object:
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    document = {
+        "huberish": _version("huberish"),
+        "tolerance": TOLERANCE,
+        "rows": [
+            {key: clean(value) for key, value in dataclasses.asdict(row).items()}
+            | {"passed": all(row is not bad for bad in failed)}
+            for row in rows
+        ],
+        "passed": sum(row.status == "ok" for row in rows),
+        "failed": len(failed),
+    }
+    return json.dumps(document, indent=2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    tolerances = ", ".join(f"{value:.0e} in {dtype}" for dtype, value in TOLERANCE.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m huberish",
+        description=(
+            "Check every installed array library: the losses and their gradients in float32 and "
+            "float64, compared with a float64 NumPy reference and, where torch is installed, "
+            f"with torch (relative error at most {tolerances})."
+        ),
+        epilog="Exit status: 0 if every check passed, 1 if one failed, 2 on a usage error.",
     )
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=BACKENDS,
+        metavar="NAME",
+        help=(
+            f"check only this library (repeatable; one of {', '.join(BACKENDS)}); a library "
+            "named here that is not installed counts as a failure"
+        ),
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the report as JSON instead of a table"
+    )
+    parser.add_argument("--version", action="version", version=f"huberish {_version('huberish')}")
+    return parser
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """Print the report for the command-line arguments `argv`; return 1 if a check failed."""
+    args = _parser().parse_args(argv)
+    rows = check_backends(args.backend or BACKENDS)
+    failed = [
+        row
+        for row in rows
+        if not row.passed or (args.backend is not None and row.status == "not installed")
+    ]
+    if args.json:
+        print(format_json(rows, failed))
+        return 1 if failed else 0
+    tolerances = ", ".join(f"{value:.0e} {dtype}" for dtype, value in TOLERANCE.items())
+    print("huberish backend report: loss and gradients vs a float64 NumPy reference")
+    print(f"(errors are max |ours - reference| / max |reference|; tolerance {tolerances})\n")
     print(format_table(rows))
-    failed = [r for r in rows if not r.passed]
-    checked = sum(r.status == "ok" for r in rows)
+    checked = sum(row.status == "ok" for row in rows)
     print(f"\n{checked} checks passed, {len(failed)} failed.")
     return 1 if failed else 0
