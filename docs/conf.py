@@ -81,4 +81,3 @@ def adapter_pages() -> None:
 
 
 adapter_pages()  # before Sphinx reads api.md
-

@@ -180,7 +180,10 @@ def _backends() -> Iterator[tuple[str, str, str, str, Converter | None, Runner]]
         yield "jax", "jax", "-", "-", None, _generic
     else:
         jax.config.update("jax_enable_x64", True)  # float64 needs it
-        dev, converter = str(jax.devices()[0].platform), _converter(importlib.import_module("jax.numpy"))
+        dev, converter = (
+            str(jax.devices()[0].platform),
+            _converter(importlib.import_module("jax.numpy")),
+        )
         yield "jax", "jax", jax.__version__, dev, converter, _generic
         yield "jax", "huberish.jax (custom_jvp)", jax.__version__, dev, converter, _jax_vjp
 

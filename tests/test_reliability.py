@@ -196,7 +196,9 @@ def test_classes_carry_no_state_between_calls(xp, asarray):
         crit(asarray(Y), asarray(X))
         reversed_x = np.ascontiguousarray(X[:, ::-1])
         crit.backward(asarray(np.ones(2) if crit.axis else 1.0), asarray(reversed_x), asarray(Y))
-        assert_close(crit.loss_grad_hess(asarray(X), asarray(Y)).grad, first, dtype="float64", rtol=0)
+        assert_close(
+            crit.loss_grad_hess(asarray(X), asarray(Y)).grad, first, dtype="float64", rtol=0
+        )
         assert vars(crit) == state
 
 
