@@ -14,6 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 from ._compat import Array
 from ._validate import Request
 
@@ -35,9 +37,13 @@ _lock = threading.Lock()
 
 def threads() -> int:
     """Threads to use: ``HUBERISH_NUM_THREADS`` if set, else the cores this process may use."""
-    setting = os.environ.get("HUBERISH_NUM_THREADS")
-    if setting:
-        return max(1, int(setting))
+    setting = os.environ.get("HUBERISH_NUM_THREADS", "").strip()
+    if setting and setting.lower() != "auto":  # unset, empty or "auto": the cores
+        try:
+            return max(1, int(setting))
+        except ValueError:
+            msg = f"`HUBERISH_NUM_THREADS` must be an integer or 'auto'; got {setting!r}."
+            raise ValueError(msg) from None
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -55,17 +61,22 @@ def evaluate(
     dtype = request.input.dtype
     block = BLOCK_BYTES * 8 // xp.finfo(dtype).bits
     x, y = xp.reshape(request.input, (-1,)), xp.reshape(request.target, (-1,))
-    w = None if request.weight is None else xp.reshape(request.weight, (-1,))
+    w = request.weight  # None, a Python float, or an array of the operands' shape
+    w = xp.reshape(w, (-1,)) if w is not None and not isinstance(w, float) else w
     keep_elements = loss and request.reduction == "none"
     element_loss: Array = xp.empty(n, dtype=dtype) if keep_elements else None
     gradient: Array = xp.empty(n, dtype=dtype) if grad else None
     span = block * TASK
 
     def task(start: int) -> Any:
+        with np.errstate(all="ignore"):  # (per thread: see `huberish._core.evaluate`)
+            return _task(start)
+
+    def _task(start: int) -> Any:
         total = None
         for lo in range(start, min(start + span, n), block):
             hi = min(lo + block, n)
-            weight = None if w is None else w[lo:hi]
+            weight = w[lo:hi] if w is not None and not isinstance(w, float) else w
             terms_loss, terms_grad, _ = terms(
                 x[lo:hi] - y[lo:hi], request, weight, grad_output, loss, grad
             )

@@ -10,6 +10,7 @@ from array_api_compat import (
     is_cupy_namespace,
     is_dask_namespace,
     is_numpy_namespace,
+    is_torch_array,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "is_array_api_obj",
     "is_dask_namespace",
     "is_numpy_namespace",
+    "is_torch_array",
     "updates_in_place",
 ]
 

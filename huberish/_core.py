@@ -3,6 +3,8 @@
 import math
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
+
 from . import _blocks as blocks
 from ._compat import Array, Namespace, clip, is_numpy_namespace, updates_in_place
 from ._validate import Request, dtype_kind
@@ -30,11 +32,14 @@ def element_terms(
     overwritten in place, which saves memory and passes.
     """
     xp, beta = request.xp, request.beta
-    count = request.count if request.reduction == "mean" else 1
+    # (an empty 'mean' has no terms to divide; `_reduce` makes it NaN)
+    count = max(request.count, 1) if request.reduction == "mean" else 1
     if request.kind == "pseudo_huber":
         terms = _pseudo_huber(d, beta, xp, loss=loss, grad=grad, hess=hess)
     elif beta == 0.0 or math.isinf(beta):
-        terms = _limits(d, beta, request.scale, xp, loss=loss, grad=grad, hess=hess)
+        # Huber's delta beyond the dtype's range is the delta = inf limit (0.5 * d**2)
+        scale = beta if request.kind == "huber" and math.isinf(beta) else request.scale
+        terms = _limits(d, beta, scale, xp, loss=loss, grad=grad, hess=hess)
     else:
         return _smooth_l1(d, beta, request.scale, count, xp, loss=loss, grad=grad, hess=hess)
     if count == 1:
@@ -70,11 +75,15 @@ def _smooth_l1(
     """
     curvature = None
     if hess:  # before `d` is overwritten
-        curvature = xp.astype(xp.abs(d) < beta, d.dtype) * (scale / beta / count)
+        curvature = _divide(xp, xp.astype(xp.abs(d) < beta, d.dtype), beta / scale, count)
         curvature = xp.where(xp.isnan(d), d, curvature)
     r = clip(xp, d, -beta, beta)
     # The gradient as (r / 2) / divisor: the halving is exact, and r / 2 serves the loss too.
     divisor = 0.5 * (beta / scale) * count
+    if not _NORMAL_RECIPROCAL[0] < divisor < _NORMAL_RECIPROCAL[1]:  # exactly, in two steps
+        half = r * 0.5
+        slope = _divide(xp, half, 0.5, beta / scale, count)
+        return Terms(slope * (d - half) if loss else None, slope if grad else None, curvature)
     if not loss:
         return Terms(None, r / (2.0 * divisor) if grad else None, curvature)
     if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
@@ -88,14 +97,52 @@ def _smooth_l1(
     return Terms(slope * (d - half), slope if grad else None, curvature)
 
 
+_NORMAL_RECIPROCAL = (1e-30, 1e30)
+"""Python-float factors whose reciprocals are normal numbers in every computation dtype
+(float32's normal range is 1.2e-38 to 3.4e38): XLA turns a division by a constant into a
+multiplication by its reciprocal, and flushes a subnormal one to 0."""
+
+
+def _divide(xp: Namespace, x: Array, *factors: float) -> Array:
+    """`x` divided by the product of positive finite Python floats, without that product or its
+    reciprocal over- or underflowing: by a mantissa in [1, 2), then by powers of two that are
+    normal in every dtype (exact, but for a subnormal result)."""
+    mantissa, exponent = 1.0, 0
+    for factor in factors:
+        m, e = math.frexp(factor)
+        mantissa, exponent = mantissa * m, exponent + e
+    m, e = math.frexp(mantissa)  # (a product of mantissas in [1/2, 1): no underflow)
+    exponent += e
+    if _NORMAL_RECIPROCAL[0] < math.ldexp(m, max(-1000, min(1000, exponent))) < 1e30:
+        return x / math.ldexp(m, exponent)
+    return _times_power_of_two(xp, x / (2.0 * m), 1 - exponent)
+
+
+def _scale(xp: Namespace, x: Array, factor: float) -> Array:
+    """``x * factor`` for a positive Python float `factor` that may be subnormal or huge."""
+    if _NORMAL_RECIPROCAL[0] < factor < _NORMAL_RECIPROCAL[1]:
+        return x * factor
+    m, e = math.frexp(factor)
+    return _times_power_of_two(xp, x * m, e)
+
+
+def _times_power_of_two(xp: Namespace, x: Array, exponent: int) -> Array:
+    """``x * 2**exponent`` in steps by normal powers of two (monotone: no spurious overflow)."""
+    while exponent:
+        step = max(-100, min(100, exponent))
+        x = x * 2.0**step
+        exponent -= step
+    return x
+
+
 def _limits(
     d: Array, beta: float, scale: float, xp: Namespace, *, loss: bool, grad: bool, hess: bool
 ) -> Terms:
     """``scale * smooth_l1(d, beta)`` for ``beta == 0`` (exact L1) and ``beta == inf``."""
-    if beta == 0.0:
+    if beta == 0.0:  # (Huber's scale is a delta below the dtype's normal range)
         return Terms(
-            xp.abs(d) if loss else None,
-            xp.sign(d) if grad else None,
+            (xp.abs(d) if scale == 1.0 else _scale(xp, xp.abs(d), scale)) if loss else None,
+            (xp.sign(d) if scale == 1.0 else _scale(xp, xp.sign(d), scale)) if grad else None,
             _constant_like(xp, d, 0.0) if hess else None,
         )
     a = xp.abs(d)
@@ -129,15 +176,23 @@ def _pseudo_huber(
     if delta == 0.0:  # below the dtype's normal range: the limit is 0
         zero = _constant_like(xp, d, 0.0)
         return Terms(zero if loss else None, zero if grad else None, zero if hess else None)
-    u = d / delta
+    u = _divide(xp, d, delta)
     small = xp.abs(u) < 1.0
     us = clip(xp, u, -1.0, 1.0)  # the |u| < 1 form sees |u| <= 1
     big = xp.maximum(xp.abs(u), 1.0)  # the |u| >= 1 form sees |u| >= 1
     v = 1.0 / big
     hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
+    # delta * u and delta**2 are never formed (they under- or overflow for a tiny or huge
+    # delta): the |u| < 1 form uses ds = delta * us (about d), the |u| >= 1 form
+    # delta * (|d| h_l - delta) and delta * sign(d) / h_l.
+    ds = _scale(xp, us, delta) if loss or grad else None
+    # (|d| >= delta beyond the dtype's range only for |d| = inf: a shift that stays finite)
+    shift = delta if delta < 3.4e38 else min(delta, float(xp.finfo(d.dtype).max))
     return Terms(
-        xp.where(small, us * us / (hs + 1.0), big * hl - 1.0) * delta * delta if loss else None,
-        xp.where(small, us / hs, xp.sign(u) / hl) * delta if grad else None,
+        xp.where(small, ds * (ds / (hs + 1.0)), _scale(xp, xp.abs(d) * hl - shift, delta))
+        if loss
+        else None,
+        xp.where(small, ds / hs, _scale(xp, xp.sign(d) / hl, delta)) if grad else None,
         xp.where(small, (1.0 / hs) ** 3, (v / hl) ** 3) if hess else None,
     )
 
@@ -162,6 +217,20 @@ def evaluate(
     summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
     """
     xp = request.xp
+    if is_numpy_namespace(xp):  # results beyond the range are inf, NaN in gives NaN: as torch,
+        with np.errstate(all="ignore"):  # silently (NumPy would warn about each)
+            return _evaluate(request, grad_output, loss, gradients, hessian)
+    return _evaluate(request, grad_output, loss, gradients, hessian)
+
+
+def _evaluate(
+    request: Request,
+    grad_output: Array | float | None,
+    loss: bool,
+    gradients: tuple[Gradient, ...],
+    hessian: bool,
+) -> tuple[Array | None, list[Array]]:
+    xp = request.xp
     if not hessian and _in_blocks(request, grad_output):
         terms = Terms(*blocks.evaluate(request, grad_output, loss, bool(gradients), weighted_terms))
     else:
@@ -172,6 +241,8 @@ def evaluate(
     reduced = None
     if terms.loss is not None:
         reduced = _cast(xp, _reduce(terms.loss, request), request.result_dtype)
+        if type(reduced) is np.ndarray and reduced.ndim == 0:  # as NumPy reduces: a scalar
+            reduced = reduced[()]
     results = []
     for operand in gradients:
         shape, dtype = (
@@ -229,7 +300,11 @@ def _in_blocks(request: Request, grad_output: Array | float | None) -> bool:
         and request.axis is None
         and request.input_shape == request.target_shape == request.shape
         and request.input.dtype == request.target.dtype
-        and (request.weight is None or tuple(request.weight.shape) == request.shape)
+        and (
+            request.weight is None
+            or isinstance(request.weight, float)
+            or tuple(request.weight.shape) == request.shape
+        )
         and (grad_output is None or isinstance(grad_output, int | float) or grad_output.ndim == 0)
     )
 
@@ -239,7 +314,7 @@ def _cast(xp: Namespace, x: Array, dtype: Any) -> Array:
     range here, so that NumPy's cast does not warn about overflow."""
     if x.dtype == dtype:
         return x
-    if dtype_kind(xp, dtype) == "half":
+    if dtype_kind(xp, dtype) == "half" or float(xp.finfo(dtype).max) < float(xp.finfo(x.dtype).max):
         info = xp.finfo(dtype)
         top = float(info.max)  # values from here to max + ulp / 2 round to max, beyond to inf
         limit = top + 0.5 * float(info.eps) * 2.0 ** math.floor(math.log2(top))
@@ -254,6 +329,8 @@ def _reduce(terms: Array, request: Request) -> Array:
         return terms
     if request.axis is None:
         total = request.xp.sum(terms)
+        if request.keepdims:  # every axis reduced, and kept
+            total = request.xp.reshape(total, request.kept_shape)
     else:
         total = request.xp.sum(terms, axis=request.axis, keepdims=request.keepdims)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).

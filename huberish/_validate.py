@@ -13,7 +13,9 @@ from ._compat import (
     array_namespace,
     device,
     is_array_api_obj,
+    is_dask_namespace,
     is_numpy_namespace,
+    is_torch_array,
 )
 from ._reduction import Reduction, resolve_reduction
 from ._warn import warn
@@ -129,15 +131,43 @@ def check_axis(axis: Any, ndim: int | None, reduction: str) -> tuple[int, ...] |
 def _as_float(name: str, value: Any) -> float:
     if type(value) is float:  # the common case, without the `numbers` ABC checks
         return value
-    # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings and complex: no.
+    # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings, bytes, complex
+    # and arrays of any other dtype (a 0-d string array, a bool array): no.
     is_complex = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
-    if not (is_complex or isinstance(value, str | bytes)):
+    if not (is_complex or isinstance(value, str | bytes | bytearray | memoryview)):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _int_as_float(value)
+        if hasattr(value, "dtype") and not _is_real_dtype(value):
+            value_repr = f"an array of dtype {value.dtype}"
+            msg = f"`{name}` must be a real number; got {value_repr}."
+            raise TypeError(msg)
         try:
             return float(value)
         except (TypeError, ValueError, RuntimeError):
             pass
     msg = f"`{name}` must be a real number; got {value!r}."
     raise TypeError(msg)
+
+
+def _int_as_float(value: Any) -> float:
+    """A Python (or NumPy) integer as the nearest float: beyond float64's range, +-inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+def _is_real_dtype(value: Any) -> bool:
+    """Whether an object with a `dtype` (an array, a NumPy scalar) has an integer or real
+    floating dtype."""
+    dtype = value.dtype
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iuf"
+    try:
+        xp = array_namespace(value)
+        return bool(xp.isdtype(dtype, ("integral", "real floating")))
+    except TypeError:
+        return True  # not an array-API object: float() decides
 
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -164,23 +194,73 @@ def _is_python_scalar(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def _operand(name: str, x: Any) -> Any:
+    """`x` as huberish takes it, by the array API's rules (one rule for every argument).
+
+    A NumPy scalar (`np.float64(2.5)`, huberish's own 'mean') is a 0-d NumPy array of its dtype
+    (tested before the Python-scalar check: `np.float64` subclasses `float`); a Python int is
+    the nearest float (+-inf beyond float64's range); a list, a tuple or an object with
+    ``__array__`` (a pandas Series) becomes a NumPy array, as in SciPy. NumPy masked arrays and
+    sparse torch tensors raise `TypeError` naming the argument.
+    """
+    if type(x) is float or (type(x) is np.ndarray and x.dtype.kind != "O"):
+        return x  # the common cases, first
+    if isinstance(x, np.generic):
+        return np.asarray(x)
+    if isinstance(x, int) and not isinstance(x, bool):
+        return _int_as_float(x)
+    if isinstance(x, np.ma.MaskedArray):
+        msg = (
+            f"`{name}` must not be a NumPy masked array: huberish would not honour its mask; "
+            "fill or drop the masked elements first (`x.filled(value)`, `x.compressed()`)."
+        )
+        raise TypeError(msg)
+    if isinstance(x, np.matrix):
+        return x  # rejected by `_namespace`, as not an array
+    layout = getattr(x, "layout", None)
+    if layout is not None and is_torch_array(x) and str(layout) != "torch.strided":
+        msg = f"`{name}` must be a dense (strided) tensor; got layout {layout}: call `.to_dense()`."
+        raise TypeError(msg)
+    if isinstance(x, list | tuple) or (
+        hasattr(x, "__array__") and not is_array_api_obj(x) and not isinstance(x, str | bytes)
+    ):
+        try:
+            converted = np.asarray(x)
+        except (TypeError, ValueError) as error:
+            msg = f"`{name}` could not be converted to a NumPy array: {error}"
+            raise TypeError(msg) from None
+        if converted.dtype.kind not in "biufc":  # (bool and complex: the dtype check says so)
+            msg = (
+                f"`{name}` must be an array or a Python int or float; got a "
+                f"{type(x).__name__} of dtype {converted.dtype}."
+            )
+            raise TypeError(msg)
+        return converted
+    return x
+
+
 def _namespace(arguments: dict[str, Any], xp: Namespace | None) -> Namespace:
-    """The one namespace of the array arguments; TypeError naming any argument that is not one."""
+    """The one namespace of the array arguments; TypeError naming any argument that is not one.
+
+    NumPy scalars (0-d NumPy arrays, made by `_operand`) beside another library's arrays, and
+    NumPy arrays beside Dask arrays, become arrays of that library (as Dask itself mixes them);
+    `arguments` is updated in place.
+    """
     arrays = {}
     for name, x in arguments.items():
-        if type(x) is np.ndarray or is_array_api_obj(x):
+        if type(x) is np.ndarray or (is_array_api_obj(x) and not isinstance(x, np.matrix)):
             arrays[name] = x
-        elif not (name in ("input", "target", "grad_output") and _is_python_scalar(x)):
-            kind = "an array" if name == "weight" else "an array or a Python int or float"
-            msg = f"`{name}` must be {kind}; got {type(x).__name__}."
+        elif not _is_python_scalar(x):
+            msg = f"`{name}` must be an array or a Python int or float; got {type(x).__name__}."
             raise TypeError(msg)
     if not {"input", "target"} & arrays.keys():
         msg = "At least one of `input` and `target` must be an array; got two Python scalars."
         raise TypeError(msg)
-    if xp is not None:
-        return xp
-    if _NUMPY is not None and all(type(x) is np.ndarray for x in arrays.values()):
+    if xp is None and _NUMPY is not None and all(type(x) is np.ndarray for x in arrays.values()):
         return _NUMPY
+    others = [x for x in arrays.values() if not isinstance(x, np.ndarray)]
+    if others and len(others) < len(arrays):
+        _adopt_numpy(arguments, arrays, others[0])
     try:
         namespace = array_namespace(*arrays.values())
     except TypeError:
@@ -189,7 +269,36 @@ def _namespace(arguments: dict[str, Any], xp: Namespace | None) -> Namespace:
         )
         msg = f"All array arguments must come from the same array library; got {libraries}."
         raise TypeError(msg) from None
+    if xp is not None:
+        _check_xp(xp, namespace)
+        return xp
     return _NUMPY if _NUMPY is not None and is_numpy_namespace(namespace) else namespace
+
+
+def _adopt_numpy(arguments: dict[str, Any], arrays: dict[str, Array], other: Array) -> None:
+    """Convert NumPy 0-d arrays beside `other`'s library (and every NumPy array beside Dask)."""
+    try:
+        xp = array_namespace(other)
+    except TypeError:
+        return  # `array_namespace` below names the libraries
+    for name, x in arrays.items():
+        if isinstance(x, np.ndarray) and (x.ndim == 0 or is_dask_namespace(xp)):
+            dtype = getattr(xp, x.dtype.name, None) if not is_dask_namespace(xp) else x.dtype
+            if dtype is None:  # (a dtype the library lacks: the error names the libraries)
+                continue
+            arrays[name] = arguments[name] = xp.asarray(x, dtype=dtype, device=device(other))
+
+
+def _check_xp(xp: Any, found: Namespace) -> None:
+    """`xp` must be an array-API namespace of the arrays' library."""
+
+    def library(namespace: Any) -> str:
+        name = str(getattr(namespace, "__name__", ""))
+        return name.removeprefix("array_api_compat.").split(".")[0]
+
+    if not (hasattr(xp, "__array_api_version__") and library(xp) == library(found)):
+        msg = f"`xp` must be the array-API namespace of the arrays ({found.__name__}); got {xp!r}."
+        raise TypeError(msg)
 
 
 def _check_devices(arrays: dict[str, Array]) -> None:
@@ -209,6 +318,10 @@ def dtype_kind(xp: Namespace, dtype: Any) -> str:
     key = (xp.__name__, dtype)  # by name: torch.compile cannot hash modules
     kind = _KINDS.get(key)
     if kind is None:
+        try:
+            xp.isdtype(dtype, "real floating")
+        except (TypeError, ValueError):  # a dtype outside the array API (a record array's)
+            return "other"
         if xp.isdtype(dtype, "real floating"):
             kind = "half" if xp.finfo(dtype).bits < 32 else "real floating"
         else:
@@ -249,6 +362,30 @@ def _shape(x: Array) -> tuple[int, ...]:
     return () if _is_python_scalar(x) else tuple(x.shape)
 
 
+def _python_scalar_in(xp: Namespace, x: float, dtype: Any) -> float:
+    """Python float `x` as `dtype` will see it: beyond its range +-inf (NumPy's cast would warn)."""
+    if -3.4e38 <= x <= 3.4e38:  # (in every floating dtype's range but 16-bit ones: never here)
+        return x
+    return math.copysign(math.inf, x) if abs(x) > float(xp.finfo(dtype).max) else x
+
+
+def _check_known_shape(name: str, x: Array) -> None:
+    """Reject arrays of unknown size (Dask's after boolean indexing) before they compute NaN."""
+    if any(n is None or n != n for n in x.shape):  # (NaN != NaN)
+        msg = (
+            f"`{name}` has unknown dimensions (shape {tuple(x.shape)}), as Dask gives after "
+            "boolean indexing; call `x.compute_chunk_sizes()` on it first."
+        )
+        raise ValueError(msg)
+
+
+def check_keepdims(keepdims: Any) -> None:
+    """`keepdims` must be a Python bool (or a NumPy bool)."""
+    if not isinstance(keepdims, bool | np.bool_):
+        msg = f"`keepdims` must be a bool; got {type(keepdims).__name__}."
+        raise TypeError(msg)
+
+
 def _check_fits(name: str, x: Array, shape: tuple[int, ...], what: str) -> None:
     if broadcast_shapes(_shape(x), shape) != shape:
         msg = f"`{name}` of shape {_shape(x)} does not broadcast to {what} shape {shape}."
@@ -278,12 +415,14 @@ def prepare(
     forward did. A `grad_output` for a loss reduced over some axes without `keepdims` is
     reshaped to keep them, so that it broadcasts against the elements.
     """
-    arguments = {"input": input, "target": target}
+    arguments = {"input": _operand("input", input), "target": _operand("target", target)}
     if weight is not None:
-        arguments["weight"] = weight
+        arguments["weight"] = _operand("weight", weight)
     if grad_output is not None:
-        arguments["grad_output"] = grad_output
+        arguments["grad_output"] = _operand("grad_output", grad_output)
     namespace = _namespace(arguments, xp)
+    input, target = arguments["input"], arguments["target"]
+    weight, grad_output = arguments.get("weight"), arguments.get("grad_output")
     arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
     if namespace is not _NUMPY:  # NumPy has one device
         _check_devices(arrays)
@@ -295,10 +434,14 @@ def prepare(
     compute_dtype = _compute_dtype(namespace, result_dtype)
 
     def cast(x: Array) -> Array:  # (or a Python scalar)
-        if _is_python_scalar(x) or x.dtype == compute_dtype:
+        if _is_python_scalar(x):  # beyond the dtype's range: its inf, as a cast gives, unwarned
+            return _python_scalar_in(namespace, x, compute_dtype)
+        if x.dtype == compute_dtype:
             return x
         return namespace.astype(x, compute_dtype, copy=False)
 
+    for name, x in arrays.items():
+        _check_known_shape(name, x)
     input_shape, target_shape = _shape(input), _shape(target)
     operands_are_arrays = "input" in arrays and "target" in arrays
     if operands_are_arrays and input_shape != target_shape and grad_output is None:
@@ -307,7 +450,8 @@ def prepare(
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size."
         )
-    reduction = resolve_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
+        reduction = resolve_reduction(size_average, reduce, reduction)
     shape = broadcast_shapes(input_shape, target_shape)
     if shape is None:
         msg = (
@@ -315,7 +459,9 @@ def prepare(
             "cannot be broadcast together."
         )
         raise ValueError(msg)
+    reduction = resolve_reduction(reduction=reduction)  # then the reduction string
     axes = check_axis(axis, len(shape), reduction)
+    check_keepdims(keepdims)
     if kind == "smooth_l1":
         beta, scale = check_beta(threshold), 1.0
     else:
@@ -338,7 +484,8 @@ def prepare(
         result_dtype=result_dtype,
         compute_dtype=compute_dtype,
         reduction=reduction,
-        beta=_effective_beta(namespace, beta, compute_dtype),
+        # (pseudo-Huber computes with any delta; smooth L1 and Huber with the dtype's)
+        beta=beta if kind == "pseudo_huber" else _effective_beta(namespace, beta, compute_dtype),
         scale=scale,
         axis=axes,
         keepdims=bool(keepdims),
