@@ -6,7 +6,14 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 from . import _blocks as blocks
-from ._compat import Array, Namespace, clip, is_numpy_namespace, updates_in_place
+from ._compat import (
+    Array,
+    Namespace,
+    clip,
+    is_array_api_strict_namespace,
+    is_numpy_namespace,
+    updates_in_place,
+)
 from ._validate import Request, dtype_kind
 
 __all__ = ["Gradient", "Terms", "element_terms", "evaluate", "weighted_terms"]
@@ -80,10 +87,15 @@ def _smooth_l1(
     r = clip(xp, d, -beta, beta)
     # The gradient as (r / 2) / divisor: the halving is exact, and r / 2 serves the loss too.
     divisor = 0.5 * (beta / scale) * count
-    if not _NORMAL_RECIPROCAL[0] < divisor < _NORMAL_RECIPROCAL[1]:  # exactly, in two steps
-        half = r * 0.5
-        slope = _divide(xp, half, 0.5, beta / scale, count)
-        return Terms(slope * (d - half) if loss else None, slope if grad else None, curvature)
+    # Beyond these bounds, in steps (and without r / 2 first, which XLA flushes for a beta
+    # near the smallest normal number)
+    if not (_NORMAL_RECIPROCAL[0] < divisor < _NORMAL_RECIPROCAL[1] and beta > 1e-30):
+        # ratio = r * scale / beta (smooth L1: in [-1, 1]; Huber: r), divided by the count
+        # last: the slope may be subnormal (which XLA flushes) where the loss is not.
+        ratio = _divide(xp, r, beta / scale)
+        slope = _divide(xp, ratio, count) if grad else None
+        element_loss = _divide(xp, ratio * (d - r * 0.5), count) if loss else None
+        return Terms(element_loss, slope, curvature)
     if not loss:
         return Terms(None, r / (2.0 * divisor) if grad else None, curvature)
     if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
@@ -183,11 +195,11 @@ def _pseudo_huber(
     v = 1.0 / big
     hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
     # delta * u and delta**2 are never formed (they under- or overflow for a tiny or huge
-    # delta): the |u| < 1 form uses ds = delta * us (about d), the |u| >= 1 form
+    # delta, and u may be subnormal): the |u| < 1 form uses d, the |u| >= 1 form
     # delta * (|d| h_l - delta) and delta * sign(d) / h_l.
-    ds = _scale(xp, us, delta) if loss or grad else None
-    # (|d| >= delta beyond the dtype's range only for |d| = inf: a shift that stays finite)
+    # (|d| >= delta beyond the dtype's range only for |d| = inf: a bound that stays finite)
     shift = delta if delta < 3.4e38 else min(delta, float(xp.finfo(d.dtype).max))
+    ds = clip(xp, d, -shift, shift) if loss or grad else None  # d itself where |u| < 1
     return Terms(
         xp.where(small, ds * (ds / (hs + 1.0)), _scale(xp, xp.abs(d) * hl - shift, delta))
         if loss
@@ -217,8 +229,9 @@ def evaluate(
     summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
     """
     xp = request.xp
-    if is_numpy_namespace(xp):  # results beyond the range are inf, NaN in gives NaN: as torch,
-        with np.errstate(all="ignore"):  # silently (NumPy would warn about each)
+    if is_numpy_namespace(xp) or is_array_api_strict_namespace(xp):  # (NumPy underneath)
+        # results beyond the range are inf, NaN in gives NaN: as in torch, silently
+        with np.errstate(all="ignore"):  # (NumPy would warn about each)
             return _evaluate(request, grad_output, loss, gradients, hessian)
     return _evaluate(request, grad_output, loss, gradients, hessian)
 

@@ -154,7 +154,7 @@ def _int_as_float(value: Any) -> float:
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
 
 
 def _is_real_dtype(value: Any) -> bool:
