@@ -51,8 +51,9 @@ def element_terms(
         return _smooth_l1(d, beta, request.scale, count, xp, loss=loss, grad=grad, hess=hess)
     if count == 1:
         return terms
-    factor = 1.0 / count if count else math.nan
-    return Terms(*(None if t is None else t * factor for t in terms))
+    # (by the count itself: 1 / count as a Python float is rounded to float64, which is
+    # coarser than long double)
+    return Terms(*(None if t is None else t / count for t in terms))
 
 
 def _smooth_l1(
@@ -82,19 +83,23 @@ def _smooth_l1(
     """
     curvature = None
     if hess:  # before `d` is overwritten
-        curvature = _divide(xp, xp.astype(xp.abs(d) < beta, d.dtype), beta / scale, count)
+        curvature = _divide(xp, xp.astype(xp.abs(d) < beta, d.dtype), beta / scale)
+        curvature = curvature if count == 1 else curvature / count
         curvature = xp.where(xp.isnan(d), d, curvature)
     r = clip(xp, d, -beta, beta)
     # The gradient as (r / 2) / divisor: the halving is exact, and r / 2 serves the loss too.
     divisor = 0.5 * (beta / scale) * count
     # Beyond these bounds, in steps (and without r / 2 first, which XLA flushes for a beta
-    # near the smallest normal number)
-    if not (_NORMAL_RECIPROCAL[0] < divisor < _NORMAL_RECIPROCAL[1] and beta > 1e-30):
+    # near the smallest normal number), and for long double (whose precision a Python-float
+    # divisor, rounded to float64, would lose)
+    extended = getattr(d.dtype, "itemsize", 8) > 8
+    if extended or not (_NORMAL_RECIPROCAL[0] < divisor < _NORMAL_RECIPROCAL[1] and beta > 1e-30):
         # ratio = r * scale / beta (smooth L1: in [-1, 1]; Huber: r), divided by the count
         # last: the slope may be subnormal (which XLA flushes) where the loss is not.
         ratio = _divide(xp, r, beta / scale)
-        slope = _divide(xp, ratio, count) if grad else None
-        element_loss = _divide(xp, ratio * (d - r * 0.5), count) if loss else None
+        slope = (ratio if count == 1 else ratio / count) if grad else None
+        element_loss = ratio * (d - r * 0.5) if loss else None
+        element_loss = element_loss if count == 1 or not loss else element_loss / count
         return Terms(element_loss, slope, curvature)
     if not loss:
         return Terms(None, r / (2.0 * divisor) if grad else None, curvature)

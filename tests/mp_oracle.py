@@ -13,6 +13,9 @@ import mpmath
 import numpy as np
 
 PREC = 200
+# The tests' own arithmetic on the oracle's mpf results (signs, sums over broadcast axes) is
+# exact too: mpmath's working precision for the whole test session (only these tests use it).
+mpmath.mp.prec = PREC
 
 # The computation dtype of each operand dtype (half precision is computed in float32).
 COMPUTE = {"float16": "float32", "float32": "float32", "float64": "float64"}
@@ -118,7 +121,7 @@ def evaluate(
         for index in np.ndindex(shape):
             exact = to_mpf(x[index]) - to_mpf(y[index])
             d = to_mpf(round_to(exact, compute)) if not mpmath.isnan(exact) else exact
-            if flush and abs(d) < mpmath.mpf(float(info.smallest_normal)):
+            if flush and abs(d) < to_mpf(info.smallest_normal):
                 d = mpmath.mpf(0)
             loss[index], grad[index], hess[index] = element_terms(kind, threshold, d, compute)
         if weight is not None:
@@ -234,7 +237,7 @@ def _check(
         assert not np.isnan(g), (what, index, g, w)
         rounded = round_to(w, dtype)
         if np.isinf(rounded) or np.isinf(g):
-            assert g == rounded or (not mpmath.isinf(m) and abs(w) > float(rd.max) * 0.99), (
+            assert g == rounded or (not mpmath.isinf(m) and abs(w) > to_mpf(rd.max) * 0.99), (
                 what,
                 index,
                 g,
@@ -242,8 +245,8 @@ def _check(
             )
             continue
         limit = (
-            4 * float(rd.eps) * abs(w)
-            + 64 * float(cd.eps) * (m if not mpmath.isinf(m) else 0)
-            + 4 * float(rd.smallest_normal)
+            4 * to_mpf(rd.eps) * abs(w)
+            + 64 * to_mpf(cd.eps) * (m if not mpmath.isinf(m) else 0)
+            + 4 * to_mpf(rd.smallest_normal)
         )
         assert abs(to_mpf(g) - w) <= limit, (what, index, g, float(w), float(limit))
