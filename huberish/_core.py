@@ -98,8 +98,10 @@ def _smooth_l1(
         # last: the slope may be subnormal (which XLA flushes) where the loss is not.
         ratio = _divide(xp, r, beta / scale)
         slope = (ratio if count == 1 else ratio / count) if grad else None
-        element_loss = ratio * (d - r * 0.5) if loss else None
-        element_loss = element_loss if count == 1 or not loss else element_loss / count
+        element_loss = None
+        if loss:
+            element_loss = ratio * (d - r * 0.5)
+            element_loss = element_loss if count == 1 else element_loss / count
         return Terms(element_loss, slope, curvature)
     if not loss:
         return Terms(None, r / (2.0 * divisor) if grad else None, curvature)
