@@ -3,6 +3,7 @@ hidden state; the same results from 8 threads at once; warnings only where docum
 
 import math
 import pathlib
+import re
 import threading
 import warnings
 
@@ -316,3 +317,79 @@ def test_every_documented_warning_is_raised(xp, asarray):
     with pytest.warns(UserWarning, match="reduction='elementwise_mean' is deprecated"):
         loss = hb.smooth_l1_loss(x, xp.zeros_like(x), reduction="elementwise_mean")
     assert_close(loss, reference(X, 0.0, beta=1.0)[0], dtype="float64")
+
+
+# --- the same table through the torch and JAX adapters ---------------------------------------
+
+# Rows that do not apply to an adapter: its functions take no `xp=` (the namespace is theirs).
+_NOT_FOR_ADAPTERS = ("xp",)
+# Rows the adapters still get wrong, each a change in huberish/torch.py or huberish/jax.py
+# (owned elsewhere): asserted to fail, so that this list shrinks when they are fixed.
+_ORDER = {
+    ("input/reduction", "both bad: broadcasting first"),  # the adapters check the
+    ("input/reduction/beta", "all bad: broadcasting first"),  # reduction and threshold
+    ("input/delta", "both bad: broadcasting first"),
+}  # at the call, before broadcasting
+_JAX_ASARRAY = {  # huberish.jax applies jnp.asarray to every operand that is not int / float
+    (operand, description)
+    for operand in ("input", "target")
+    for description in (
+        "str",
+        "object",
+        "dict",
+        "complex",
+        "set",
+        "list of str",
+        "list of objects",
+        "pandas-like of str",
+        "masked array",
+    )
+} | {
+    ("input", "ragged list"),
+    ("weight", "masked array"),
+    ("input", "record array"),
+    ("weight", "str"),
+}
+ADAPTER_PENDING: dict[str, set[tuple[str, str]]] = {"torch": _ORDER, "jax": _ORDER | _JAX_ASARRAY}
+
+
+@pytest.mark.parametrize("adapter", ["torch", "jax"])
+def test_bad_input_table_through_adapters(adapter, monkeypatch):
+    """The bad-input table with `smooth_l1_loss`, `huber_loss` and `pseudo_huber_loss` taken
+    from `huberish.torch` / `huberish.jax`: the same exceptions, from huberish."""
+    module = pytest.importorskip(f"huberish.{adapter}")
+    if adapter == "torch":
+        import torch
+
+        x = torch.tensor(X)
+    else:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+        x = jnp.asarray(X)
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(x)
+    for name in ("smooth_l1_loss", "huber_loss", "pseudo_huber_loss"):
+        monkeypatch.setattr(hb, name, getattr(module, name))
+    rows = [row for row in bad_inputs(xp, x) if row[0] not in _NOT_FOR_ADAPTERS]
+    failures = set()
+    for argument, description, call, exception, message in rows:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Using a target size", UserWarning)
+            warnings.filterwarnings("ignore", "size_average and reduce", UserWarning)
+            try:
+                call()
+            except exception as error:
+                tb = error.__traceback__
+                while tb.tb_next is not None:
+                    tb = tb.tb_next
+                where = pathlib.Path(tb.tb_frame.f_code.co_filename)
+                if re.search(message, str(error)) and PACKAGE in where.parents:
+                    continue
+            except Exception:  # (another exception: the row fails)
+                pass
+        failures.add((argument, description))
+    assert failures == ADAPTER_PENDING[adapter]
+    assert len(rows) >= 60
