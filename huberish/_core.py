@@ -112,7 +112,7 @@ def _smooth_l1(
         d *= r
         return Terms(d, r if grad else None, curvature)
     half = r * 0.5
-    slope = half / divisor
+    slope = r / (2.0 * divisor)  # (not half / divisor: XLA flushes a subnormal half)
     return Terms(slope * (d - half), slope if grad else None, curvature)
 
 
