@@ -366,7 +366,10 @@ def _python_scalar_in(xp: Namespace, x: float, dtype: Any) -> float:
     """Python float `x` as `dtype` will see it: beyond its range +-inf (NumPy's cast would warn)."""
     if -3.4e38 <= x <= 3.4e38:  # (in every floating dtype's range but 16-bit ones: never here)
         return x
-    return math.copysign(math.inf, x) if abs(x) > float(xp.finfo(dtype).max) else x
+    info = xp.finfo(dtype)  # from max to max + ulp / 2 a value rounds to max, beyond to inf
+    top = float(info.max)
+    limit = top + 0.5 * float(info.eps) * 2.0 ** math.floor(math.log2(top))
+    return math.copysign(math.inf, x) if abs(x) >= limit else x
 
 
 def _check_known_shape(name: str, x: Array) -> None:

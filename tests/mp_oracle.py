@@ -128,6 +128,14 @@ def evaluate(
         # kernel before a weight or the 'mean' scales it back (as in torch): the reduced result
         # may then be inf or NaN. Marked by an infinite magnitude (mp_oracle.check).
         top = to_mpf(info.max)
+        # A gradient element beyond the range is inf in the kernel before a weight or the
+        # 'mean' scales it (pseudo-Huber's delta * sign(d) for a delta beyond the range): so
+        # here too.
+        if grad.size:
+            grad = np.vectorize(
+                lambda t: t if mpmath.isnan(t) or abs(t) <= top else mpmath.inf * mpmath.sign(t),
+                otypes=[object],
+            )(grad)
         beyond = (
             np.vectorize(lambda t: not mpmath.isnan(t) and abs(t) > top, otypes=[bool])(loss)
             if loss.size
