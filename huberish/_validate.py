@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -368,6 +369,8 @@ def _python_scalar_in(xp: Namespace, x: float, dtype: Any) -> float:
         return x
     info = xp.finfo(dtype)  # from max to max + ulp / 2 a value rounds to max, beyond to inf
     top = float(info.max)
+    if top >= sys.float_info.max:  # float64 or wider: every Python float is in range
+        return x
     limit = top + 0.5 * float(info.eps) * 2.0 ** math.floor(math.log2(top))
     return math.copysign(math.inf, x) if abs(x) >= limit else x
 
