@@ -81,6 +81,8 @@ def element_terms(
     elif threshold > float(info.max):
         beta = inf
     a = abs(d)
+    # the regions as the dtype sees beta (rounded to it, as documented): torch's too
+    edge = to_mpf(round_to(beta, compute)) if beta != 0 and not mpmath.isinf(beta) else beta
     if beta == 0:
         return scale * a, scale * mpmath.sign(d), mpmath.mpf(0)
     if mpmath.isinf(beta):
@@ -89,7 +91,7 @@ def element_terms(
         if mpmath.isinf(d):
             return inf, mpmath.sign(d), mpmath.mpf(0)
         return mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0)
-    if a < beta:
+    if a < edge:
         return scale * d * d / (2 * beta), scale * d / beta, scale / beta
     return scale * (a - beta / 2), scale * mpmath.sign(d), mpmath.mpf(0)
 
@@ -141,6 +143,17 @@ def evaluate(
             if loss.size
             else np.zeros(shape, bool)
         )
+        # A gradient element times the weight and `grad_output` may pass beyond the range in
+        # either order of the products (the kernel multiplies by `grad_output` first): there
+        # the result may be inf or NaN, marked by an infinite 'grad_magnitude'.
+        scales = [np.broadcast_to(np.asarray(weight), shape)] if weight is not None else []
+        if grad_output is not None:
+            scales.append(np.broadcast_to(np.asarray(grad_output), shape))
+        grad_magnitude = np.empty(shape, dtype=object)
+        for index in np.ndindex(shape):
+            g = abs(grad[index])
+            risky = not mpmath.isnan(g) and any(g * abs(to_mpf(s[index])) > top for s in scales)
+            grad_magnitude[index] = mpmath.inf if risky else g
         if weight is not None:
             w = np.broadcast_to(np.asarray(weight), shape)
             for index in np.ndindex(shape):
@@ -177,7 +190,16 @@ def evaluate(
             go = np.broadcast_to(go, shape)
             for index in np.ndindex(shape):
                 grad[index] = _times(grad[index], to_mpf(go[index]))
-        return {"loss": loss, "grad": grad, "hess": hess, "magnitude": magnitude}
+        for index in np.ndindex(shape):
+            if not mpmath.isinf(grad_magnitude[index]):
+                grad_magnitude[index] = abs(grad[index])
+        return {
+            "loss": loss,
+            "grad": grad,
+            "hess": hess,
+            "magnitude": magnitude,
+            "grad_magnitude": grad_magnitude,
+        }
 
 
 def _times(a: mpmath.mpf, b: mpmath.mpf) -> mpmath.mpf:

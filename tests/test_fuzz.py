@@ -306,7 +306,10 @@ def call(case: dict[str, Any]) -> None:
                 else np.zeros(target_shape, dtype=object)
             )
             magnitude = (
-                mp_oracle.sum_to(absolute(exact[operand]), target_shape)
+                mp_oracle.sum_to(
+                    (exact["grad_magnitude"] if operand == "grad" else absolute(exact[operand])),
+                    target_shape,
+                )
                 if exact[operand].size
                 else want
             )
