@@ -121,7 +121,11 @@ def evaluate(
         grad = np.empty(shape, dtype=object)
         hess = np.empty(shape, dtype=object)
         for index in np.ndindex(shape):
-            exact = to_mpf(x[index]) - to_mpf(y[index])
+            xi, yi = to_mpf(x[index]), to_mpf(y[index])
+            if flush:  # XLA flushes subnormal operands too, before the difference
+                tiny = to_mpf(info.smallest_normal)
+                xi, yi = (mpmath.mpf(0) if abs(v) < tiny else v for v in (xi, yi))
+            exact = xi - yi
             d = to_mpf(round_to(exact, compute)) if not mpmath.isnan(exact) else exact
             if flush and abs(d) < to_mpf(info.smallest_normal):
                 d = mpmath.mpf(0)
