@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from ._compat import Array, Namespace
+from ._compat import Array, Namespace, overflow_unwarned
 from ._terms import Coefficients, weighted_terms
 
 __all__ = ["BLOCKS_PER_TASK", "BLOCK_BYTES", "MIN_SIZE", "BlockedResult", "evaluate", "threads"]
@@ -43,16 +43,20 @@ class BlockedResult(NamedTuple):
 
 def threads() -> int:
     """Threads to use: ``HUBERISH_NUM_THREADS`` if set, else the cores this process may use."""
-    setting = os.environ.get("HUBERISH_NUM_THREADS")
-    if setting:
-        return max(1, int(setting))
+    setting = os.environ.get("HUBERISH_NUM_THREADS", "").strip()
+    if setting and setting.lower() != "auto":  # unset, empty or "auto": the cores
+        try:
+            return max(1, int(setting))
+        except ValueError:
+            msg = f"`HUBERISH_NUM_THREADS` must be an integer or 'auto'; got {setting!r}."
+            raise ValueError(msg) from None
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def evaluate(
     input: Array,
     target: Array,
-    weight: Array | None,
+    weight: Array | float | None,
     grad_output: Array | float | None,
     *,
     coefficients: Coefficients,
@@ -64,7 +68,8 @@ def evaluate(
     """`huberish._terms.weighted_terms` over blocks: the loss (summed, or the element losses
     with `keep_elements`) and the per-element gradient.
 
-    `input`, `target` and `weight` are NumPy arrays of one shape and dtype; `grad_output` is a
+    `input`, `target` and `weight` are NumPy arrays of one shape and dtype (`weight` may also
+    be a Python float); `grad_output` is a
     Python scalar or 0-d (`huberish._core` checks). Tasks are fixed runs of `BLOCKS_PER_TASK`
     blocks, each summing its losses into one accumulator, so the partial sums (and the total)
     are the same whichever thread runs which task.
@@ -73,19 +78,25 @@ def evaluate(
     n = input.size
     block = BLOCK_BYTES * 8 // xp.finfo(dtype).bits
     x, y = xp.reshape(input, (-1,)), xp.reshape(target, (-1,))
-    w = None if weight is None else xp.reshape(weight, (-1,))
+    w = weight if weight is None or isinstance(weight, float) else xp.reshape(weight, (-1,))
     keep_elements = loss and keep_elements
     element_loss: Array = xp.empty(n, dtype=dtype) if keep_elements else None
     gradient: Array = xp.empty(n, dtype=dtype) if grad else None
     span = block * BLOCKS_PER_TASK
 
     def task(start: int) -> Array | None:
+        # (inf beyond the range, NaN for inf - inf: silently, as in torch; NumPy's error state
+        # is per thread, so each task enters it)
+        with overflow_unwarned(xp):
+            return _task(start)
+
+    def _task(start: int) -> Array | None:
         total = None
         for lo in range(start, min(start + span, n), block):
             hi = min(lo + block, n)
             terms = weighted_terms(
                 x[lo:hi] - y[lo:hi],
-                None if w is None else w[lo:hi],
+                w if w is None or isinstance(w, float) else w[lo:hi],
                 grad_output,
                 coefficients=coefficients,
                 loss=loss,
