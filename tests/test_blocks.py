@@ -9,7 +9,7 @@ import huberish as hb
 from huberish import _blocks
 from huberish._reference import reference
 
-N = 5 * _blocks.BLOCK_BYTES // 4 + 123  # several blocks and a ragged last one
+N = 5 * _blocks.block_bytes() // 4 + 123  # several blocks and a ragged last one
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((N,)) * 2
 Y = RNG.standard_normal((N,)) * 2
