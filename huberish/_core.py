@@ -53,11 +53,12 @@ def evaluate(
         reduced_loss, element_grad, element_hess = blocked.loss, blocked.grad, None
     elif loss and not hessian and _summable(request):
         d = request.input - request.target
+        flat = len(request.shape) == 1
         reduced_loss, element_grad = summed_terms(
-            xp.reshape(d, (-1,)), coefficients=coefficients, grad=grad, xp=xp
+            d if flat else xp.reshape(d, (-1,)), coefficients=coefficients, grad=grad, xp=xp
         )
         del d
-        if element_grad is not None:
+        if element_grad is not None and not flat:
             element_grad = xp.reshape(element_grad, request.shape)
         element_hess = None
     else:
