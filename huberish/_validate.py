@@ -293,6 +293,7 @@ def check_grad_output(grad_output: Any) -> Any:
 
 
 _SHORT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+_SHORT_GRAD_OUTPUTS = (np.ndarray, np.float32, np.float64)
 
 
 def _short_operands(
@@ -302,7 +303,8 @@ def _short_operands(
 
     The common call: `input` and `target` exact `numpy.ndarray`s (no subclass, no NumPy scalar)
     of one shape and one native float32 or float64 dtype, no `weight`, no `xp`, and
-    `grad_output` None, a Python float or int, or an exact `numpy.ndarray` of that dtype.
+    `grad_output` None, a Python float or int, or an exact `numpy.ndarray` or NumPy scalar of
+    that dtype (passed on as it is, as the full checks do).
     Every check the full path makes is then true (one namespace, one device, floating dtypes,
     no shape warning), so this is a shortcut with the same result, not a second set of rules.
     """
@@ -320,7 +322,7 @@ def _short_operands(
     if not (
         grad_output is None
         or (type(grad_output) is float or type(grad_output) is int)
-        or (type(grad_output) is np.ndarray and grad_output.dtype == dtype)
+        or (type(grad_output) in _SHORT_GRAD_OUTPUTS and grad_output.dtype == dtype)
     ):
         return None
     shape = input.shape
