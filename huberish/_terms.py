@@ -20,11 +20,14 @@ __all__ = [
     "weighted_terms",
 ]
 
-MAX_DOT = 1 << 16
-"""The longest vector that `summed_terms` reduces with one ``vecdot``: OpenBLAS's float32 dot
-product accumulates in float32, and its error grows with the length (measured against a float64
-``math.fsum``, float32: 1.8e-8 relative in 2**16-element pieces, 2.6e-5 in one 1e7-element
-``vecdot``). Longer vectors are reduced in pieces of this length, the pieces' sums added."""
+MAX_DOT = 1 << 13
+"""The longest vector that `summed_terms` reduces with one ``vecdot``; longer ones are reduced in
+pieces of this length, the pieces' sums added. Two reasons, both measured on NumPy 2.4 with
+OpenBLAS: its float32 dot product accumulates in float32, and its error grows with the length
+(against a float64 ``math.fsum``: 1.8e-8 relative in 2**16-element pieces, 2.6e-5 in one
+1e7-element ``vecdot``); and its float64 dot product starts threads beyond 10,000 elements,
+which on a busy machine made one 65,536-element ``vecdot`` cost 10x its single-thread time
+(and twice the CPU time). The pieces cost ~1 us of dispatch each."""
 
 LossName = Literal["smooth_l1", "huber", "pseudo_huber"]
 
