@@ -79,8 +79,13 @@ class _ReverseLoss(torch.autograd.Function):
         wanted = ctx.needs_input_grad
         second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
         if ctx.kept_grad and not second_order:
-            # the forward's element gradient (`_Loss.forward`): one multiply, no kernel
-            grad = grad_output * ctx.saved_tensors[3]
+            # the forward's element gradient (`_Loss.forward`): one multiply, no kernel; in
+            # place when the graph is freed after this pass (nothing reads it again)
+            kept = ctx.saved_tensors[3]
+            if _keep_graph():
+                grad = grad_output * kept
+            else:
+                grad = kept.mul_(grad_output)
             return (grad if wanted[0] else None, -grad if wanted[1] else None, None, None)
         input, target, weight = _ReverseLoss._operands(ctx)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
@@ -139,6 +144,11 @@ class _Loss(_ReverseLoss):
             dims = tuple(range(len(shape))) if axes is None else axes
             product = torch.sum(product, dim=dims, keepdim=call.keepdims)
         return product.reshape(ctx.output_shape).to(ctx.output_dtype)  # type: ignore[no-any-return]
+
+
+def _keep_graph() -> bool:
+    """Whether the running backward pass keeps the graph (``retain_graph``)."""
+    return bool(torch._C._autograd._get_current_graph_task_keep_graph())
 
 
 def _keeps_gradient(input: Any, target: Any, weight: Any, call: Options) -> bool:
