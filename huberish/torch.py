@@ -19,6 +19,7 @@ tensor([0.0000, 0.1667, 0.3333])
 
 import functools
 import inspect
+import os
 import sys
 from typing import Any
 
@@ -82,10 +83,7 @@ class _ReverseLoss(torch.autograd.Function):
             # the forward's element gradient (`_Loss.forward`): one multiply, no kernel; in
             # place when the graph is freed after this pass (nothing reads it again)
             kept = ctx.saved_tensors[3]
-            if _keep_graph():
-                grad = grad_output * kept
-            else:
-                grad = kept.mul_(grad_output)
+            grad = grad_output * kept if _keep_graph() else kept.mul_(grad_output)
             return (grad if wanted[0] else None, -grad if wanted[1] else None, None, None)
         input, target, weight = _ReverseLoss._operands(ctx)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
@@ -120,7 +118,10 @@ class _Loss(_ReverseLoss):
     def forward(input: Any, target: Any, weight: Any, static: "_Static") -> torch.Tensor:
         call = static.call
         if static.first_order and _keeps_gradient(input, target, weight, call):
-            loss, grad = call.loss_and_grad(input, target, weight, xp=_XP)
+            if input.numel() >= _COMPILE_MIN_SIZE and os.environ.get(_COMPILE_SETTING) == "1":
+                loss, grad = _compiled_loss_and_grad()(input, target, weight, call)
+            else:
+                loss, grad = _loss_and_grad(input, target, weight, call)
             static.grad = grad
             return loss  # type: ignore[no-any-return]
         return call.forward(input, target, weight)  # type: ignore[no-any-return]
@@ -144,6 +145,25 @@ class _Loss(_ReverseLoss):
             dims = tuple(range(len(shape))) if axes is None else axes
             product = torch.sum(product, dim=dims, keepdim=call.keepdims)
         return product.reshape(ctx.output_shape).to(ctx.output_dtype)  # type: ignore[no-any-return]
+
+
+def _loss_and_grad(input: Any, target: Any, weight: Any, call: Options) -> tuple[Any, Any]:
+    """The loss and its gradient for `input`, validated, from the generic kernel."""
+    return tuple(call.loss_and_grad(input, target, weight, xp=_XP))  # type: ignore[return-value]
+
+
+_COMPILE_SETTING = "HUBERISH_TORCH_COMPILE"
+"""Set to ``1``: the eager forward compiles `_loss_and_grad` with ``torch.compile``."""
+_COMPILE_MIN_SIZE = 2**16
+"""Fewer elements than this are not worth a compiled call (its guards cost what it saves)."""
+
+
+@functools.cache
+def _compiled_loss_and_grad() -> Any:
+    """`_loss_and_grad` through ``torch.compile``: the same kernel, its passes fused by the
+    host's compiler (shapes become dynamic after the first recompilation)."""
+    _trust_cached_helpers()
+    return torch.compile(_loss_and_grad)
 
 
 def _keep_graph() -> bool:
