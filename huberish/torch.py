@@ -149,7 +149,7 @@ class _Loss(_ReverseLoss):
 
 def _loss_and_grad(input: Any, target: Any, weight: Any, call: Options) -> tuple[Any, Any]:
     """The loss and its gradient for `input`, validated, from the generic kernel."""
-    return tuple(call.loss_and_grad(input, target, weight, xp=_XP))  # type: ignore[return-value]
+    return tuple(call.loss_and_grad(input, target, weight, xp=_XP))
 
 
 _COMPILE_SETTING = "HUBERISH_TORCH_COMPILE"
