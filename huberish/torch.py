@@ -387,11 +387,11 @@ class _Module(torch.nn.Module):
     def extra_repr(self) -> str:
         options = self._options
         text = f"reduction={options.reduction!r}, {options.threshold_name}={options.threshold}"
-        return text + (
-            f", axis={options.axis!r}, keepdims={options.keepdims}"
-            if options.axis is not None
-            else ""
-        )
+        if options.axis is not None:
+            text += f", axis={options.axis!r}, keepdims={options.keepdims}"
+        if self.weight is not None:  # its shape: the values may be many
+            text += f", weight=<{self.weight.dtype} tensor of shape {tuple(self.weight.shape)}>"
+        return text
 
 
 class SmoothL1Loss(_Module):

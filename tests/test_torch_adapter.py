@@ -153,7 +153,9 @@ def test_modules_validate_at_construction_and_hold_weight():
     weight = torch.tensor([1.0, 0.0, 2.0])
     huber = htorch.HuberLoss(delta=2.0, weight=weight).to(torch.float64)
     assert huber.weight.dtype == torch.float64
-    assert repr(huber) == "HuberLoss(reduction='mean', delta=2.0)"
+    assert repr(huber) == (  # the weight follows .to(); the repr names it
+        "HuberLoss(reduction='mean', delta=2.0, weight=<torch.float64 tensor of shape (3,)>)"
+    )
     x = torch.tensor([1.0, 5.0, -3.0], dtype=torch.float64, requires_grad=True)
     huber(x, torch.zeros(3, dtype=torch.float64)).backward()
     expected = reference(x.detach().numpy(), 0.0, beta=2.0, scale=2.0, weight=weight.numpy())
