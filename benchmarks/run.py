@@ -399,12 +399,13 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
     y = rng.standard_normal(n).astype("float32")
     g = np.float32(1.0)
     calls: dict[str, Call] = {"numpy_where": lambda: numpy_where(x, y, beta, "mean")}
-    for kind, functions in hb.functional.FUNCTIONS.items():
-        options = {functions.threshold: beta}
-        calls[f"{kind}_loss"] = lambda f=functions, o=options: f.loss(x, y, **o)
-        calls[f"{kind}_loss_and_grad"] = lambda f=functions, o=options: f.and_grad(x, y, **o)
-        calls[f"{kind}_loss_grad_hess"] = lambda f=functions, o=options: f.grad_hess(x, y, **o)
-        calls[f"{kind}_loss_backward"] = lambda f=functions, o=options: f.backward(g, x, y, **o)
+    for kind in ("smooth_l1", "huber", "pseudo_huber"):
+        options = {"beta" if kind == "smooth_l1" else "delta": beta}
+        for suffix in ("loss", "loss_and_grad", "loss_grad_hess"):
+            function = getattr(hb, f"{kind}_{suffix}")
+            calls[f"{kind}_{suffix}"] = lambda f=function, o=options: f(x, y, **o)
+        backward = getattr(hb, f"{kind}_loss_backward")
+        calls[f"{kind}_loss_backward"] = lambda f=backward, o=options: f(g, x, y, **o)
     for cls in (hb.SmoothL1Loss, hb.HuberLoss, hb.PseudoHuberLoss):
         module = cls()
         calls[f"{cls.__name__}()"] = lambda m=module: m(x, y)

@@ -30,7 +30,7 @@ extensions = [
     "sphinx_autodoc_typehints",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_generated"]  # included by api.md, not pages of their own
 # The class template lists the methods (without NamedTuple's `count` and `index`) and the
 # attributes that have a description; the loss classes' `reduction`, `axis` and `keepdims`
 # mirror their constructor parameters, which the Parameters section describes.

@@ -77,7 +77,12 @@ def clip(x: Array, low: float, high: float, *, xp: Namespace) -> Array:
     On Dask, ``maximum`` then ``minimum``: array-api-compat's Dask ``clip`` broadcasts scalar
     bounds to full-size Dask arrays, which stops the graph from streaming (measured: 6.8 GB peak
     instead of 0.35 GB for two 1.6 GB float32 operands).
+
+    On a NumPy array, the array's ``clip`` method: ``numpy.clip`` is a Python wrapper around it
+    that costs about as much as the whole clip of a 1,000-element array (same result).
     """
+    if type(x) is np.ndarray:
+        return x.clip(low, high)
     if is_dask_namespace(xp):
         return xp.minimum(xp.maximum(x, low), high)
     return xp.clip(x, min=low, max=high)

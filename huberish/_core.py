@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _blocks as blocks
 from ._compat import Array, Namespace, is_numpy_namespace, overflow_unwarned
-from ._terms import Coefficients, weighted_terms
+from ._terms import Coefficients, summed_terms, weighted_terms
 from ._validate import Request, dtype_category
 
 __all__ = ["Operand", "evaluate"]
@@ -56,6 +56,19 @@ def evaluate(
                 xp=xp,
             )
             reduced_loss, element_grad, element_hess = blocked.loss, blocked.grad, None
+            if reduced_loss is not None and request.reduction != "none":
+                reduced_loss = _kept(reduced_loss, request)
+        elif loss and not hessian and _summable(request):
+            d = request.input - request.target
+            flat = len(request.shape) == 1
+            reduced_loss, element_grad = summed_terms(
+                d if flat else xp.reshape(d, (-1,)), coefficients=coefficients, grad=grad, xp=xp
+            )
+            reduced_loss = _kept(reduced_loss, request)
+            del d
+            if element_grad is not None and not flat:
+                element_grad = xp.reshape(element_grad, request.shape)
+            element_hess = None
         else:
             terms = weighted_terms(
                 request.input - request.target,
@@ -107,6 +120,24 @@ def _in_blocks(request: Request[Any]) -> bool:
     )
 
 
+def _summable(request: Request[Any]) -> bool:
+    """Whether the whole-array path may reduce with `summed_terms`: a NumPy loss summed over all
+    of its (at least one) elements, without weight or `grad_output`.
+
+    NumPy only: on torch ``vecdot`` is slower than the sum and far less accurate in float32
+    (see `huberish._terms.MAX_DOT`); the other backends were not measured.
+    """
+    return (
+        request.reduction != "none"
+        and request.axis is None
+        and request.weight is None
+        and request.grad_output is None
+        and request.size > 0
+        and len(request.shape) > 0
+        and is_numpy_namespace(request.xp)
+    )
+
+
 def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
     """`x` as `dtype`; a narrowing cast (results computed in float32 for a 16-bit dtype, a
     float64 gradient for a float32 operand) makes values beyond the range +-inf here, so that
@@ -129,13 +160,16 @@ def _reduce(element_loss: Array, request: Request[Any]) -> Array:
     if request.reduction == "none":
         return element_loss
     if request.axis is None:
-        total = request.xp.sum(element_loss)
-        if request.keepdims:  # every axis reduced, and kept
-            total = request.xp.reshape(total, request.kept_shape)
+        total = _kept(request.xp.sum(element_loss), request)
     else:
         total = request.xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).
     return total * math.nan if request.reduction == "mean" and not request.count else total
+
+
+def _kept(total: Array, request: Request[Any]) -> Array:
+    """The 0-d total of a loss reduced over every axis, with the axes kept if `keepdims`."""
+    return request.xp.reshape(total, request.kept_shape) if request.keepdims else total
 
 
 def _sum_to_shape(grad: Array, shape: tuple[int, ...], *, xp: Namespace) -> Array:

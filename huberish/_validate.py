@@ -293,6 +293,8 @@ def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
         raise TypeError(msg)
     if xp is None and _NUMPY is not None and all(type(x) is np.ndarray for x in arrays.values()):
         return _NUMPY
+    if xp is not None and all(_CHECKED_XP.get(type(x)) is xp for x in arrays.values()):
+        return xp  # (checked before for arrays of these types: the torch adapter's calls)
     others = [x for x in arrays.values() if not isinstance(x, np.ndarray)]
     if others and len(others) < len(arrays):
         _adopt_numpy(arguments, arrays, others[0])
@@ -306,8 +308,14 @@ def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
         raise TypeError(msg) from None
     if xp is not None:
         _check_xp(xp, namespace)
+        if len({type(x) for x in arrays.values()}) == 1:
+            _CHECKED_XP[type(next(iter(arrays.values())))] = xp
         return xp
     return _NUMPY if _NUMPY is not None and is_numpy_namespace(namespace) else namespace
+
+
+_CHECKED_XP: dict[type, Namespace] = {}
+"""Array type -> the last `xp=` given for arrays of only that type and found to be theirs."""
 
 
 def _adopt_numpy(arguments: dict[str, Any], arrays: dict[str, Array], other: Array) -> None:
@@ -440,6 +448,47 @@ def check_grad_output(grad_output: Any) -> Any:
     return grad_output
 
 
+_SHORT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+_SHORT_GRAD_OUTPUTS = (np.ndarray, np.float32, np.float64)
+
+
+def _short_operands(
+    input: Any, target: Any, weight: Any, grad_output: Any, *, xp: Namespace | None
+) -> Operands | None:
+    """`check_operands`' result for the common call, or None: go the full path.
+
+    The common call: `input` and `target` exact `numpy.ndarray`s (no subclass, no NumPy scalar)
+    of one shape and one native float32 or float64 dtype, no `weight`, no `xp`, and
+    `grad_output` None, a Python float or int, or an exact `numpy.ndarray` or NumPy scalar of
+    that dtype (passed on as it is, as the full checks do).
+    Every check the full path makes is then true (one namespace, one device, floating dtypes,
+    no shape warning), so this is a shortcut with the same result, not a second set of rules.
+    """
+    if not (
+        _NUMPY is not None
+        and type(input) is np.ndarray
+        and type(target) is np.ndarray
+        and weight is None
+        and xp is None
+    ):
+        return None
+    dtype = input.dtype
+    if not (dtype in _SHORT_DTYPES and target.dtype == dtype and input.shape == target.shape):
+        return None
+    if not (
+        grad_output is None
+        or (type(grad_output) is float or type(grad_output) is int)
+        or (type(grad_output) in _SHORT_GRAD_OUTPUTS and grad_output.dtype == dtype)
+    ):
+        return None
+    if type(grad_output) is int:  # (the operand rule: the nearest float, inf beyond float64's)
+        grad_output = _int_as_float(grad_output)
+    shape = input.shape
+    return Operands(
+        _NUMPY, input, target, None, grad_output, shape, shape, dtype, dtype, dtype, dtype
+    )
+
+
 def check_operands(
     input: Any, target: Any, weight: Any, grad_output: Any, *, xp: Namespace | None
 ) -> Operands:
@@ -449,6 +498,9 @@ def check_operands(
     A backward pass (given a `grad_output`) does not warn about shapes, as torch's backward ops
     do not: its forward did.
     """
+    short = _short_operands(input, target, weight, grad_output, xp=xp)
+    if short is not None:
+        return short
     arguments = {"input": operand(input, name="input"), "target": operand(target, name="target")}
     if weight is not None:
         arguments["weight"] = operand(weight, name="weight")
@@ -526,6 +578,17 @@ def request(
     A `grad_output` for a loss reduced over some axes without `keepdims` is reshaped to keep
     them, so that it broadcasts against the elements.
     """
+    short = _short_request(
+        operands,
+        shape=shape,
+        loss=loss,
+        threshold=threshold,
+        reduction=reduction,
+        axis=axis,
+        keepdims=keepdims,
+    )
+    if short is not None:
+        return short
     xp, compute_dtype = operands.xp, operands.compute_dtype
 
     def cast(x: Array) -> Array:  # (or a Python scalar)
@@ -571,4 +634,62 @@ def request(
             grad_output = xp.broadcast_to(grad_output, loss_shape)
             grad_output = xp.reshape(grad_output, result.kept_shape)
         result.grad_output = grad_output
+    return result
+
+
+def _short_request(
+    operands: Operands,
+    *,
+    shape: tuple[int, ...],
+    loss: LossName,
+    threshold: float,
+    reduction: Reduction,
+    axis: tuple[int, ...] | None,
+    keepdims: bool,
+) -> Request[Any] | None:
+    """`request`'s result for the common call (see `_short_operands`), or None.
+
+    Operands of one shape and the computation dtype, no `weight`, no `axis`, `grad_output` None
+    or a Python scalar: nothing to cast, nothing that can fail to fit, nothing to reshape.
+    """
+    input, target, grad_output = operands.input, operands.target, operands.grad_output
+    if not (
+        axis is None
+        and operands.weight is None
+        and type(input) is np.ndarray
+        and type(target) is np.ndarray
+        and (grad_output is None or type(grad_output) is float or type(grad_output) is int)
+    ):
+        return None
+    dtype = input.dtype
+    if not (
+        dtype == operands.compute_dtype
+        and target.dtype == dtype
+        and input.shape == shape
+        and target.shape == shape
+    ):
+        return None
+    if grad_output is not None:  # beyond the dtype's range: its inf, as the full path gives
+        grad_output = _python_scalar_in(grad_output, dtype, xp=operands.xp)
+    result: Request[Any] = Request(
+        operands.xp,
+        loss,
+        input,
+        target,
+        None,
+        grad_output,
+        shape,
+        operands.input_shape,
+        operands.target_shape,
+        operands.input_grad_dtype,
+        operands.target_grad_dtype,
+        operands.result_dtype,
+        dtype,
+        reduction,
+        # (pseudo-Huber computes with any delta; smooth L1 and Huber with the dtype's)
+        threshold if loss == "pseudo_huber" else _effective_beta(threshold, dtype, xp=operands.xp),
+        1.0 if loss == "smooth_l1" else threshold,
+        None,
+        keepdims,
+    )
     return result

@@ -18,11 +18,14 @@ tensor([0.0000, 0.1667, 0.3333])
 """
 
 import functools
+import inspect
+import os
 import sys
 from typing import Any
 
 import torch
 
+from ._compat import array_namespace
 from ._options import Options
 from ._reduction import ReductionArgument
 from ._validate import check_broadcast, normalise_axis
@@ -35,6 +38,9 @@ __all__ = [
     "pseudo_huber_loss",
     "smooth_l1_loss",
 ]
+
+
+_XP = array_namespace(torch.empty(0))  # torch's array-API namespace
 
 
 class _ReverseLoss(torch.autograd.Function):
@@ -53,7 +59,10 @@ class _ReverseLoss(torch.autograd.Function):
         input, target, weight, static = inputs
         call = static.call
         tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
-        ctx.save_for_backward(*tensors)
+        # the element gradient that a first-order forward kept (see `_Loss.forward`)
+        kept, static.grad = static.grad, None
+        ctx.kept_grad = kept is not None
+        ctx.save_for_backward(*tensors, *([kept] if ctx.kept_grad else []))
         ctx.save_for_forward(*tensors)
         ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in (input, target)]
         ctx.call = call
@@ -61,16 +70,22 @@ class _ReverseLoss(torch.autograd.Function):
 
     @staticmethod
     def _operands(ctx: Any) -> tuple[Any, Any, Any]:
-        input, target, weight = ctx.saved_tensors
+        input, target, weight = ctx.saved_tensors[:3]
         input = ctx.scalars[0] if input is None else input
         target = ctx.scalars[1] if target is None else target
         return input, target, weight
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
-        input, target, weight = _ReverseLoss._operands(ctx)
         wanted = ctx.needs_input_grad
         second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
+        if ctx.kept_grad and not second_order:
+            # the forward's element gradient (`_Loss.forward`): one multiply, no kernel; in
+            # place when the graph is freed after this pass (nothing reads it again)
+            kept = ctx.saved_tensors[3]
+            grad = grad_output * kept if _keep_graph() else kept.mul_(grad_output)
+            return (grad if wanted[0] else None, -grad if wanted[1] else None, None, None)
+        input, target, weight = _ReverseLoss._operands(ctx)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
         # torch's legacy vmap in gradcheck(check_batched_grad=True) batches)
         if second_order or ctx.call.axis is not None:
@@ -89,9 +104,27 @@ class _ReverseLoss(torch.autograd.Function):
 
 
 class _Loss(_ReverseLoss):
-    """`_ReverseLoss` with forward mode (`jvp`), for eager mode and ``torch.func``."""
+    """`_ReverseLoss` with forward mode (`jvp`), for eager mode and ``torch.func``.
+
+    Its forward computes the loss and its gradient in one kernel pass when a first-order
+    backward is the likely next step (see `_keeps_gradient`), and keeps the gradient, so that
+    the backward is one multiply by `grad_output`; a second-order backward (``create_graph``),
+    ``torch.func`` and every other case take `_ReverseLoss`'s path.
+    """
 
     generate_vmap_rule = True
+
+    @staticmethod
+    def forward(input: Any, target: Any, weight: Any, static: "_Static") -> torch.Tensor:
+        call = static.call
+        if static.first_order and _keeps_gradient(input, target, weight, call):
+            if input.numel() >= _COMPILE_MIN_SIZE and os.environ.get(_COMPILE_SETTING) == "1":
+                loss, grad = _compiled_loss_and_grad()(input, target, weight, call)
+            else:
+                loss, grad = _loss_and_grad(input, target, weight, call)
+            static.grad = grad
+            return loss  # type: ignore[no-any-return]
+        return call.forward(input, target, weight)  # type: ignore[no-any-return]
 
     @staticmethod
     def jvp(ctx: Any, tangent_input: Any, tangent_target: Any, *_: Any) -> torch.Tensor:
@@ -112,6 +145,53 @@ class _Loss(_ReverseLoss):
             dims = tuple(range(len(shape))) if axes is None else axes
             product = torch.sum(product, dim=dims, keepdim=call.keepdims)
         return product.reshape(ctx.output_shape).to(ctx.output_dtype)  # type: ignore[no-any-return]
+
+
+def _loss_and_grad(input: Any, target: Any, weight: Any, call: Options) -> tuple[Any, Any]:
+    """The loss and its gradient for `input`, validated, from the generic kernel."""
+    return tuple(call.loss_and_grad(input, target, weight, xp=_XP))
+
+
+_COMPILE_SETTING = "HUBERISH_TORCH_COMPILE"
+"""Set to ``1``: the eager forward compiles `_loss_and_grad` with ``torch.compile``."""
+_COMPILE_MIN_SIZE = 2**16
+"""Fewer elements than this are not worth a compiled call (its guards cost what it saves)."""
+
+
+@functools.cache
+def _compiled_loss_and_grad() -> Any:
+    """`_loss_and_grad` through ``torch.compile``: the same kernel, its passes fused by the
+    host's compiler (shapes become dynamic after the first recompilation)."""
+    _trust_cached_helpers()
+    return torch.compile(_loss_and_grad)
+
+
+def _keep_graph() -> bool:
+    """Whether the running backward pass keeps the graph (``retain_graph``)."""
+    return bool(torch._C._autograd._get_current_graph_task_keep_graph())
+
+
+def _keeps_gradient(input: Any, target: Any, weight: Any, call: Options) -> bool:
+    """Whether `call.loss_and_grad`'s gradient, times `grad_output`, is the backward for both
+    operands: float32 or float64 operands of one dtype and shape (or a Python-scalar target,
+    which gets no gradient), a weight of that dtype, the loss over all axes."""
+    if call.axis is not None or not isinstance(input, torch.Tensor):
+        return False
+    if input.dtype not in (torch.float32, torch.float64):
+        return False
+    if isinstance(target, torch.Tensor):
+        if target.dtype != input.dtype or target.shape != input.shape:
+            return False
+    elif not isinstance(target, float | int) or isinstance(target, bool):
+        return False
+    return weight is None or (isinstance(weight, torch.Tensor) and weight.dtype == input.dtype)
+
+
+# `Function.apply` binds its arguments to `forward`'s signature on every call (because
+# `setup_context` is defined), and `inspect.signature` finds a ready one here instead of
+# parsing the function each time.
+for _function in (_ReverseLoss, _Loss):
+    _function.forward.__signature__ = inspect.signature(_function.forward)  # type: ignore[attr-defined]
 
 
 def _broadcast_shape(input: Any, target: Any) -> torch.Size:
@@ -171,10 +251,12 @@ class _Static:
     take a named tuple apart, and ``torch.func``'s forward-mode vmap rule then miscounts the
     arguments."""
 
-    __slots__ = ("call",)
+    __slots__ = ("call", "first_order", "grad")
 
-    def __init__(self, call: Options) -> None:
+    def __init__(self, call: Options, first_order: bool = False) -> None:
         self.call = call
+        self.first_order = first_order  # whether the forward may keep the element gradient
+        self.grad: torch.Tensor | None = None  # that gradient, from forward to setup_context
 
 
 def _check_broadcast(input: Any, target: Any) -> None:
@@ -187,7 +269,23 @@ def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
     if torch.compiler.is_compiling():
         _trust_cached_helpers()
         return _ReverseLoss.apply(input, target, weight, _Static(call))  # type: ignore[no-untyped-call,no-any-return]
-    return _Loss.apply(input, target, weight, _Static(call))  # type: ignore[no-untyped-call,no-any-return]
+    # a first-order backward may follow: autograd records, and no torch.func transform runs
+    first_order = (
+        torch.is_grad_enabled()
+        and not torch._C._are_functorch_transforms_active()
+        and any(isinstance(v, torch.Tensor) and v.requires_grad for v in (input, target))
+    )
+    static = _Static(call, first_order)
+    if first_order:
+        # `Function.apply` without its per-call `inspect.Signature.bind` (`forward` has no
+        # defaults to apply): what it runs when no `torch.func` transform is active.
+        args = torch._functorch.utils.unwrap_dead_wrappers((input, target, weight, static))
+        return _LOSS_APPLY(*args)  # type: ignore[no-any-return,no-untyped-call]
+    return _Loss.apply(input, target, weight, static)  # type: ignore[no-untyped-call,no-any-return]
+
+
+# (the method that `Function.apply` itself ends in, ``super().apply``)
+_LOSS_APPLY = super(torch.autograd.Function, _Loss).apply
 
 
 def _trust_cached_helpers() -> None:
@@ -298,11 +396,11 @@ class _Module(torch.nn.Module):
     def extra_repr(self) -> str:
         options = self._options
         text = f"reduction={options.reduction!r}, {options.threshold_name}={options.threshold}"
-        return text + (
-            f", axis={options.axis!r}, keepdims={options.keepdims}"
-            if options.axis is not None
-            else ""
-        )
+        if options.axis is not None:
+            text += f", axis={options.axis!r}, keepdims={options.keepdims}"
+        if self.weight is not None:  # its shape: the values may be many
+            text += f", weight=<{self.weight.dtype} tensor of shape {tuple(self.weight.shape)}>"
+        return text
 
 
 class SmoothL1Loss(_Module):

@@ -1,6 +1,8 @@
 """The blocked NumPy path (`huberish._blocks`): same results as the whole-array kernel and the
 float64 reference, whatever the number of threads; inputs untouched; accurate float32 sums."""
 
+import math
+
 import numpy as np
 import pytest
 from helpers import assert_close
@@ -9,7 +11,7 @@ import huberish as hb
 from huberish import _blocks
 from huberish._reference import reference
 
-N = 5 * _blocks.BLOCK_BYTES // 4 + 123  # several blocks and a ragged last one
+N = 5 * _blocks.block_bytes() // 4 + 123  # several blocks and a ragged last one
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((N,)) * 2
 Y = RNG.standard_normal((N,)) * 2
@@ -84,3 +86,112 @@ def test_inputs_are_untouched_and_may_be_read_only_or_strided():
     expected = reference(X, Y, beta=1.0)
     assert_close(loss, expected[0], dtype="float64")
     assert_close(grad, expected[1], dtype="float64")
+
+
+# --- block size from the cache sizes -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "l2", [None, 0, 1, 32 << 10, 256 << 10, 1 << 20, 1280 << 10, 2 << 20, 1 << 30]
+)
+def test_block_size_is_a_quarter_of_the_l2_cache_clamped(l2):
+    got = _blocks.bytes_per_block(l2)
+    if not l2:
+        expected = 256 << 10  # the fallback
+    else:
+        quarter = 2 ** math.floor(math.log2(l2 / 4)) if l2 >= 4 else 1
+        expected = min(1 << 20, max(64 << 10, quarter))
+    assert got == expected
+
+
+def _fake_sysfs(root, caches):
+    for i, (level, kind, size) in enumerate(caches):
+        index = root / f"index{i}"
+        index.mkdir()
+        (index / "level").write_text(f"{level}\n")
+        (index / "type").write_text(f"{kind}\n")
+        (index / "size").write_text(f"{size}\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"), [("2048K", 2 << 20), ("2M", 2 << 20), ("1536K", 1536 << 10)]
+)
+def test_cache_size_is_read_from_sysfs(tmp_path, size, expected):
+    caches = [
+        (1, "Data", "48K"),
+        (1, "Instruction", "32K"),
+        (2, "Unified", size),
+        (3, "Unified", "32M"),
+    ]
+    root = _fake_sysfs(tmp_path, caches)
+    assert _blocks._cache_bytes(2, root) == expected
+    assert _blocks._cache_bytes(1, root) == 48 << 10  # the data cache, not the instruction one
+    assert _blocks._cache_bytes(4, root) is None
+
+
+def test_cache_size_is_none_without_sysfs(tmp_path):
+    assert _blocks._cache_bytes(2, tmp_path / "missing") is None
+    root = _fake_sysfs(tmp_path, [(2, "Unified", "garbage")])
+    assert _blocks._cache_bytes(2, root) is None
+
+
+def test_block_size_of_this_machine_is_in_range():
+    size = _blocks.block_bytes()
+    assert 64 << 10 <= size <= 1 << 20
+    assert size & (size - 1) == 0
+
+
+# --- the summed (vecdot) reduction -------------------------------------------------------------
+
+
+def _fsum_truth(x, y, beta, scale, divisor):
+    d = x.astype(np.float64) - y.astype(np.float64)
+    a = np.abs(d)
+    elements = np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta) * scale
+    return math.fsum(elements.tolist()) / divisor
+
+
+@pytest.mark.parametrize("size", [1000, 70_000, 100_000, 1_000_003])  # whole array, blocks
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("loss", ["smooth_l1", "huber"])
+def test_float32_summed_loss_is_accurate(monkeypatch, size, reduction, loss):
+    # About two float32 ulp (2.5e-7 relative) against a float64 math.fsum of the exact terms.
+    monkeypatch.setenv("HUBERISH_NUM_THREADS", "2")
+    monkeypatch.setattr(_blocks, "_MIN_SIZE_PER_THREAD", 1000)
+    rng = np.random.default_rng(size)
+    x = (rng.standard_normal(size) * 3).astype(np.float32)
+    y = rng.standard_normal(size).astype(np.float32)
+    beta = 0.8
+    got = getattr(hb, f"{loss}_loss")(
+        x, y, reduction=reduction, **{"beta" if loss == "smooth_l1" else "delta": beta}
+    )
+    assert got.dtype == np.float32
+    truth = _fsum_truth(
+        x, y, beta, 1.0 if loss == "smooth_l1" else beta, size if reduction == "mean" else 1
+    )
+    assert abs(float(got) - truth) <= 2.5e-7 * abs(truth)
+
+
+@pytest.mark.parametrize("size", [1000, 100_000, 1_000_003])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_summed_path_gradient_equals_the_element_path(size, dtype):
+    # loss_and_grad reduces with vecdot; loss_grad_hess takes the element terms and a sum.
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((size,)) * 2).astype(dtype)
+    y = rng.standard_normal((size,)).astype(dtype)
+    for reduction in ("mean", "sum"):
+        summed = hb.huber_loss_and_grad(x, y, reduction=reduction, delta=0.6)
+        element = hb.huber_loss_grad_hess(x, y, reduction=reduction, delta=0.6)
+        np.testing.assert_array_equal(summed.grad, element.grad)
+        assert_close(summed.loss, element.loss, dtype=dtype)
+
+
+def test_summed_path_keeps_overflow_and_underflow_behaviour():
+    # The loss terms are the kernel's own products: 1e20 with beta = 1e30 and 1e-31 with
+    # beta = 1e-30 neither overflow nor underflow before the result, in a vecdot as in a sum.
+    for value, beta in ((1e20, 1e30), (1e-31, 1e-30)):
+        x = np.full(3000, value, dtype=np.float32)
+        loss = hb.smooth_l1_loss(x, np.zeros_like(x), reduction="sum", beta=beta)
+        v = float(np.float32(value))
+        assert_close(loss, 3000 * 0.5 * v * v / beta, dtype="float32")

@@ -20,7 +20,7 @@ FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # Pages whose blocks are still plain code (run, output not compared) until they are rewritten as
 # doctest sessions: remove a page from here when it is.
-NOT_YET_DOCTEST = {"adapters.md"}
+NOT_YET_DOCTEST: set[str] = set()
 
 
 def _blocks(path: pathlib.Path) -> list[tuple[int, str]]:
@@ -43,6 +43,9 @@ def _unavailable(block: str) -> set[str]:
     return absent
 
 
+# torch's forward-mode machinery (torch.func.hessian in adapters.md) scripts its own
+# decompositions on first use, with a DeprecationWarning from torch itself.
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_examples_print_what_they_show(path):
     if int(np.__version__.split(".")[0]) < 2:

@@ -394,6 +394,47 @@ def test_keepdims_without_axis(xp, asarray):
     )
 
 
+@pytest.mark.parametrize("weight", [None, 2.0])  # summed by vecdot, and weighted terms
+def test_keepdims_without_axis_on_the_blocked_path(weight):
+    """Same-shape NumPy operands of 2**17 elements take the blocked path (and, unweighted, the
+    vecdot sums): `keepdims` without `axis` keeps the axes there too, with the value of
+    ``axis=(0, 1)`` (the whole-array path, which reduces with a sum)."""
+    big = np.linspace(-2.0, 2.0, 1 << 17).reshape(2, -1)
+    target = np.zeros_like(big)
+    for function in (hb.smooth_l1_loss, hb.huber_loss, hb.pseudo_huber_loss):
+        for reduction in ("mean", "sum"):
+            kept = function(big, target, reduction=reduction, keepdims=True, weight=weight)
+            both = function(
+                big, target, reduction=reduction, axis=(0, 1), keepdims=True, weight=weight
+            )
+            assert kept.shape == both.shape == (1, 1)
+            np.testing.assert_allclose(kept, both, rtol=1e-12)
+
+
+def test_short_path_follows_the_operand_rule():
+    """The short path (same-shape float64 NumPy operands) gives what the full path gives for a
+    huge Python int `grad_output` (inf, not OverflowError) and pseudo-Huber's subnormal delta
+    (computed, not flushed to the limit 0)."""
+    x, y = X.copy(), Y.copy()
+    short = hb.huber_loss_backward(10**400, x, y, reduction="sum")
+    full = hb.huber_loss_backward(10**400, x, y, reduction="sum", xp=np)  # (`xp`: full path)
+    for ours, theirs in zip(short, full, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert np.isinf(short[0][X != Y]).all()
+    delta = 5e-320  # below float64's smallest normal number
+    result = hb.pseudo_huber_loss_grad_hess(x, y, delta=delta, reduction="none")
+    exact = mp_oracle.evaluate("pseudo_huber", delta, X, Y, compute="float64", reduction="none")
+    mp_oracle.check(
+        result.grad,
+        exact["grad"],
+        np.vectorize(abs, otypes=[object])(exact["grad"]),
+        dtype="float64",
+        compute="float64",
+        what="grad",
+    )
+    assert (result.loss[X != Y] > 0).all()
+
+
 @pytest.mark.parametrize("size", [8, 1 << 17])  # the whole-array and the blocked paths
 def test_masked_arrays_are_rejected_at_any_size(size):
     """The blocked path dropped the mask, small arrays kept it, 'mean' divided the masked sum

@@ -153,7 +153,9 @@ def test_modules_validate_at_construction_and_hold_weight():
     weight = torch.tensor([1.0, 0.0, 2.0])
     huber = htorch.HuberLoss(delta=2.0, weight=weight).to(torch.float64)
     assert huber.weight.dtype == torch.float64
-    assert repr(huber) == "HuberLoss(reduction='mean', delta=2.0)"
+    assert repr(huber) == (  # the weight follows .to(); the repr names it
+        "HuberLoss(reduction='mean', delta=2.0, weight=<torch.float64 tensor of shape (3,)>)"
+    )
     x = torch.tensor([1.0, 5.0, -3.0], dtype=torch.float64, requires_grad=True)
     huber(x, torch.zeros(3, dtype=torch.float64)).backward()
     expected = reference(x.detach().numpy(), 0.0, beta=2.0, scale=2.0, weight=weight.numpy())
@@ -262,3 +264,45 @@ def test_pseudo_huber_module_with_axis():
     per_row.sum().backward()
     d = (x - y).detach().numpy()
     np.testing.assert_allclose(x.grad.numpy(), d / np.sqrt(1 + (d / 2) ** 2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+def test_kept_gradient_with_retained_graph_and_grad_output(kind):
+    """The first-order path (gradient kept by the forward, multiplied in place when the graph
+    is freed): a retained graph gives the same gradients twice, as torch's; then 'none' with a
+    random grad_output, and both operands' gradients."""
+    ours, theirs, name = LOSSES[kind]
+    results = []
+    for function in (ours, theirs):
+        x, y = _pair(((5, 3), (5, 3)))
+        loss = function(x, y, **{name: 0.7})
+        loss.backward(retain_graph=True)
+        first = x.grad.clone()
+        loss.backward(torch.tensor(2.0, dtype=loss.dtype))
+        grad_output = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+        elements = function(x, y, reduction="none", **{name: 0.7})
+        results.append((first, x.grad, *torch.autograd.grad(elements, (x, y), grad_output)))
+    for got, want in zip(*results, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
+
+
+# inductor's import warns, as above
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_forward_matches_torch(dtype, monkeypatch):
+    """HUBERISH_TORCH_COMPILE=1: the eager forward runs the kernel through torch.compile for
+    large operands; losses and both gradients as torch's native ones."""
+    monkeypatch.setenv("HUBERISH_TORCH_COMPILE", "1")
+    n = htorch._COMPILE_MIN_SIZE + 5
+    for ours, theirs, name in LOSSES.values():
+        for reduction in ("mean", "none"):
+            results = []
+            for function in (ours, theirs):
+                x, y = _pair((n, n), dtype=dtype)
+                loss = function(x, y, reduction=reduction, **{name: 0.7})
+                grad_output = torch.ones_like(loss) if reduction == "mean" else x.detach()
+                results.append((loss, *torch.autograd.grad(loss, (x, y), grad_output)))
+            rtol = 1e-5 if dtype == torch.float32 else 1e-12
+            for got, want in zip(*results, strict=True):
+                torch.testing.assert_close(got, want, rtol=rtol, atol=rtol * 1e-2)
