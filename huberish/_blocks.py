@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from ._compat import Array, Namespace
+from ._compat import Array, Namespace, overflow_unwarned
 from ._terms import Coefficients, summed_terms, weighted_terms
 
 __all__ = [
@@ -52,9 +52,13 @@ class BlockedResult(NamedTuple):
 
 def threads() -> int:
     """Threads to use: ``HUBERISH_NUM_THREADS`` if set, else the cores this process may use."""
-    setting = os.environ.get("HUBERISH_NUM_THREADS")
-    if setting:
-        return max(1, int(setting))
+    setting = os.environ.get("HUBERISH_NUM_THREADS", "").strip()
+    if setting and setting.lower() != "auto":  # unset, empty or "auto": the cores
+        try:
+            return max(1, int(setting))
+        except ValueError:
+            msg = f"`HUBERISH_NUM_THREADS` must be an integer or 'auto'; got {setting!r}."
+            raise ValueError(msg) from None
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -105,7 +109,7 @@ def _cache_bytes(
 def evaluate(
     input: Array,
     target: Array,
-    weight: Array | None,
+    weight: Array | float | None,
     grad_output: Array | float | None,
     *,
     coefficients: Coefficients,
@@ -117,18 +121,18 @@ def evaluate(
     """`huberish._terms.weighted_terms` over blocks: the loss (summed, or the element losses
     with `keep_elements`) and the per-element gradient.
 
-    `input`, `target` and `weight` are NumPy arrays of one shape and dtype; `grad_output` is a
-    Python scalar or 0-d (`huberish._core` checks). Tasks are fixed runs of blocks; each block's
-    loss is summed on its own (`huberish._terms.summed_terms` when there is no weight and no
-    `grad_output`), and the block sums are added in block order, so the total is the same
-    whichever thread runs which task.
+    `input`, `target` and `weight` are NumPy arrays of one shape and dtype (`weight` may also
+    be a Python float); `grad_output` is a Python scalar or 0-d (`huberish._core` checks). Tasks
+    are fixed runs of blocks; each block's loss is summed on its own
+    (`huberish._terms.summed_terms` when there is no weight and no `grad_output`), and the block
+    sums are added in block order, so the total is the same whichever thread runs which task.
     """
     shape, dtype = tuple(input.shape), input.dtype
     n = input.size
     bytes_per_element = xp.finfo(dtype).bits // 8
     block = block_bytes() // bytes_per_element
     x, y = xp.reshape(input, (-1,)), xp.reshape(target, (-1,))
-    w = None if weight is None else xp.reshape(weight, (-1,))
+    w = weight if weight is None or isinstance(weight, float) else xp.reshape(weight, (-1,))
     keep_elements = loss and keep_elements
     element_loss: Array = xp.empty(n, dtype=dtype) if keep_elements else None
     gradient: Array = xp.empty(n, dtype=dtype) if grad else None
@@ -136,6 +140,12 @@ def evaluate(
     summed = loss and not keep_elements and w is None and grad_output is None
 
     def task(start: int) -> list[Array]:
+        # (inf beyond the range, NaN for inf - inf: silently, as in torch; NumPy's error state
+        # is per thread, so each task enters it)
+        with overflow_unwarned(xp):
+            return _task(start)
+
+    def _task(start: int) -> list[Array]:
         sums = []
         for lo in range(start, min(start + span, n), block):
             hi = min(lo + block, n)
@@ -146,7 +156,7 @@ def evaluate(
             else:
                 total, g, _ = weighted_terms(
                     d,
-                    None if w is None else w[lo:hi],
+                    w if w is None or isinstance(w, float) else w[lo:hi],
                     grad_output,
                     coefficients=coefficients,
                     loss=loss,

@@ -1,5 +1,6 @@
 """The single import point for array-api-compat helpers (and huberish's type aliases)."""
 
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any, TypeAlias, TypeVar
 
@@ -8,9 +9,11 @@ from array_api_compat import (
     array_namespace,
     device,
     is_array_api_obj,
+    is_array_api_strict_namespace,
     is_cupy_namespace,
     is_dask_namespace,
     is_numpy_namespace,
+    is_torch_array,
 )
 
 __all__ = [
@@ -21,8 +24,11 @@ __all__ = [
     "clip",
     "device",
     "is_array_api_obj",
+    "is_array_api_strict_namespace",
     "is_dask_namespace",
     "is_numpy_namespace",
+    "is_torch_array",
+    "overflow_unwarned",
     "updates_in_place",
 ]
 
@@ -42,6 +48,27 @@ def updates_in_place(xp: Namespace) -> bool:
     autograd forbids modifying tensors it saved for the backward pass.
     """
     return bool(is_numpy_namespace(xp) or is_cupy_namespace(xp))
+
+
+@cache
+def _warns_on_overflow(xp: Namespace) -> bool:
+    """Whether `xp` computes with NumPy's loops here and now (NumPy, array-api-strict), which
+    warn where a result is beyond the range or inf - inf; Dask's chunks compute later."""
+    return bool(is_numpy_namespace(xp) or is_array_api_strict_namespace(xp))
+
+
+def overflow_unwarned(xp: Namespace) -> AbstractContextManager[Any]:
+    """A context in which NumPy's arithmetic does not warn about overflow or invalid values.
+
+    The kernel's arithmetic gives inf beyond the range and NaN for inf - inf or inf * 0, as
+    torch does, silently; avoiding NumPy's warnings instead would take extra passes over the
+    operands (``input - target`` overflows for finite operands). Only the kernel's arithmetic
+    runs in it; casts avoid their warnings by clipping first (`huberish._core`). NumPy's error
+    state is per thread: each thread of `huberish._blocks` enters its own.
+    """
+    if _warns_on_overflow(xp):
+        return np.errstate(over="ignore", invalid="ignore")
+    return nullcontext()
 
 
 def clip(x: Array, low: float, high: float, *, xp: Namespace) -> Array:

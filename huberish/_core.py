@@ -7,8 +7,10 @@ cache-sized blocks in `huberish._blocks` (large NumPy operands).
 import math
 from typing import Any, Literal
 
+import numpy as np
+
 from . import _blocks as blocks
-from ._compat import Array, Namespace, is_numpy_namespace
+from ._compat import Array, Namespace, is_numpy_namespace, overflow_unwarned
 from ._terms import Coefficients, summed_terms, weighted_terms
 from ._validate import Request, dtype_category
 
@@ -35,48 +37,56 @@ def evaluate(
         request.loss,
         request.beta,
         request.scale,
-        request.count if request.reduction == "mean" else 1,
+        # (an empty 'mean' has no terms to divide; `_reduce` makes it NaN)
+        max(request.count, 1) if request.reduction == "mean" else 1,
     )
     grad = bool(gradients)
-    if not hessian and _in_blocks(request):
-        blocked = blocks.evaluate(
-            request.input,
-            request.target,
-            request.weight,
-            grad_output,
-            coefficients=coefficients,
-            loss=loss,
-            grad=grad,
-            keep_elements=request.reduction == "none",
-            xp=xp,
-        )
-        reduced_loss, element_grad, element_hess = blocked.loss, blocked.grad, None
-    elif loss and not hessian and _summable(request):
-        d = request.input - request.target
-        flat = len(request.shape) == 1
-        reduced_loss, element_grad = summed_terms(
-            d if flat else xp.reshape(d, (-1,)), coefficients=coefficients, grad=grad, xp=xp
-        )
-        del d
-        if element_grad is not None and not flat:
-            element_grad = xp.reshape(element_grad, request.shape)
-        element_hess = None
-    else:
-        terms = weighted_terms(
-            request.input - request.target,
-            request.weight,
-            grad_output,
-            coefficients=coefficients,
-            loss=loss,
-            grad=grad,
-            hess=hessian,
-            xp=xp,
-        )
-        reduced_loss = None if terms.loss is None else _reduce(terms.loss, request)
-        element_grad, element_hess = terms.grad, terms.hess
+    # (inf beyond the range, NaN for inf - inf: silently, as in torch; see the helper)
+    with overflow_unwarned(xp):
+        if not hessian and _in_blocks(request):
+            blocked = blocks.evaluate(
+                request.input,
+                request.target,
+                request.weight,
+                grad_output,
+                coefficients=coefficients,
+                loss=loss,
+                grad=grad,
+                keep_elements=request.reduction == "none",
+                xp=xp,
+            )
+            reduced_loss, element_grad, element_hess = blocked.loss, blocked.grad, None
+            if reduced_loss is not None and request.reduction != "none":
+                reduced_loss = _kept(reduced_loss, request)
+        elif loss and not hessian and _summable(request):
+            d = request.input - request.target
+            flat = len(request.shape) == 1
+            reduced_loss, element_grad = summed_terms(
+                d if flat else xp.reshape(d, (-1,)), coefficients=coefficients, grad=grad, xp=xp
+            )
+            reduced_loss = _kept(reduced_loss, request)
+            del d
+            if element_grad is not None and not flat:
+                element_grad = xp.reshape(element_grad, request.shape)
+            element_hess = None
+        else:
+            terms = weighted_terms(
+                request.input - request.target,
+                request.weight,
+                grad_output,
+                coefficients=coefficients,
+                loss=loss,
+                grad=grad,
+                hess=hessian,
+                xp=xp,
+            )
+            reduced_loss = None if terms.loss is None else _reduce(terms.loss, request)
+            element_grad, element_hess = terms.grad, terms.hess
     reduced = None
     if reduced_loss is not None:
         reduced = _cast(reduced_loss, request.result_dtype, xp=xp)
+        if type(reduced) is np.ndarray and reduced.ndim == 0:  # as NumPy reduces: a scalar
+            reduced = reduced[()]
     results = []
     for operand in gradients:
         shape, dtype = (
@@ -101,7 +111,11 @@ def _in_blocks(request: Request[Any]) -> bool:
         and request.axis is None
         and request.input_shape == request.target_shape == request.shape
         and request.input.dtype == request.target.dtype
-        and (request.weight is None or tuple(request.weight.shape) == request.shape)
+        and (
+            request.weight is None
+            or isinstance(request.weight, float)
+            or tuple(request.weight.shape) == request.shape
+        )
         and (grad_output is None or isinstance(grad_output, int | float) or grad_output.ndim == 0)
     )
 
@@ -125,11 +139,14 @@ def _summable(request: Request[Any]) -> bool:
 
 
 def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
-    """`x` as `dtype`; results computed in float32 for a 16-bit dtype become +-inf beyond its
-    range here, so that NumPy's cast does not warn about overflow."""
+    """`x` as `dtype`; a narrowing cast (results computed in float32 for a 16-bit dtype, a
+    float64 gradient for a float32 operand) makes values beyond the range +-inf here, so that
+    NumPy's cast does not warn about overflow."""
     if x.dtype == dtype:
         return x
-    if dtype_category(dtype, xp=xp) == "half":
+    if dtype_category(dtype, xp=xp) == "half" or float(xp.finfo(dtype).max) < float(
+        xp.finfo(x.dtype).max
+    ):
         info = xp.finfo(dtype)
         top = float(info.max)  # values from here to max + ulp / 2 round to max, beyond to inf
         limit = top + 0.5 * float(info.eps) * 2.0 ** math.floor(math.log2(top))
@@ -143,11 +160,16 @@ def _reduce(element_loss: Array, request: Request[Any]) -> Array:
     if request.reduction == "none":
         return element_loss
     if request.axis is None:
-        total = request.xp.sum(element_loss)
+        total = _kept(request.xp.sum(element_loss), request)
     else:
         total = request.xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).
     return total * math.nan if request.reduction == "mean" and not request.count else total
+
+
+def _kept(total: Array, request: Request[Any]) -> Array:
+    """The 0-d total of a loss reduced over every axis, with the axes kept if `keepdims`."""
+    return request.xp.reshape(total, request.kept_shape) if request.keepdims else total
 
 
 def _sum_to_shape(grad: Array, shape: tuple[int, ...], *, xp: Namespace) -> Array:
@@ -158,4 +180,6 @@ def _sum_to_shape(grad: Array, shape: tuple[int, ...], *, xp: Namespace) -> Arra
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )
-    return xp.reshape(xp.sum(grad, axis=axes, keepdims=True), shape)
+    with overflow_unwarned(xp):  # (a sum beyond the range is inf, silently, as in torch)
+        total = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(total, shape)

@@ -18,6 +18,7 @@ from ._validate import (
     broadcast_shape,
     check_axis,
     check_grad_output,
+    check_keepdims,
     check_operands,
     check_threshold,
     normalise_axis,
@@ -88,9 +89,10 @@ class Options(NamedTuple):
         keepdims: bool = False,
     ) -> "Options":
         """Validate the options: the reduction (torch's legacy arguments included, with their
-        warnings), the types of `axis`, then the threshold."""
+        warnings), the types of `axis`, `keepdims`, then the threshold."""
         resolved = resolve_reduction(size_average, reduce, reduction)
         check_axis(axis, reduction=resolved)  # the range: at each call, `normalise_axis`
+        check_keepdims(keepdims)
         return cls(loss, check_threshold(loss, threshold), resolved, axis, keepdims=bool(keepdims))
 
     @property
@@ -190,14 +192,18 @@ def validate_call(
 ) -> Request[ArrayT]:
     """Validate a public function's call, options included, in torch's order of checks.
 
-    Order: argument types and dtypes; the shape-mismatch warning; legacy arguments and the
-    reduction string; broadcasting; `axis`; the threshold; `weight` and `grad_output`.
+    Order: argument types and dtypes; the shape-mismatch warning; legacy arguments;
+    broadcasting; the reduction string; `axis`; `keepdims`; the threshold; `weight` and
+    `grad_output`.
     """
     operands = check_operands(input, target, weight, grad_output, xp=xp)
-    resolved = resolve_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
+        reduction = resolve_reduction(size_average, reduce, reduction)
     shape = broadcast_shape(operands)
+    resolved = resolve_reduction(reduction=reduction)  # then the reduction string
     check_axis(axis, reduction=resolved)
     axes = normalise_axis(axis, ndim=len(shape))
+    check_keepdims(keepdims)
     options = Options(
         loss, check_threshold(loss, threshold), resolved, axis, keepdims=bool(keepdims)
     )

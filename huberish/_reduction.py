@@ -2,6 +2,8 @@
 
 from typing import Any, Literal
 
+import numpy as np
+
 from ._warn import warn
 
 __all__ = ["Reduction", "ReductionArgument", "resolve_reduction"]
@@ -59,6 +61,10 @@ def resolve_reduction(
     ...     hb.resolve_reduction(size_average=False)
     'sum'
     """
+    for name, value in (("size_average", size_average), ("reduce", reduce)):
+        if not (value is None or isinstance(value, bool | int | np.bool_)):
+            msg = f"`{name}` must be None or a bool; got {type(value).__name__}."
+            raise TypeError(msg)
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce

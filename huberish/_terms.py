@@ -47,7 +47,8 @@ class Coefficients(NamedTuple):
     scale: float
     divisor: int
     """The 'mean' divisor: the number of elements each reduced loss averages; 1 for 'sum' and
-    'none'; 0 for an empty 'mean' (the terms are then NaN)."""
+    'none', and for an empty 'mean' (which has no terms to divide: `huberish._core` makes its
+    reduced loss NaN)."""
 
 
 class Terms(NamedTuple):
@@ -139,16 +140,17 @@ def element_terms(
     if name == "pseudo_huber":
         terms = _pseudo_huber(d, delta=beta, xp=xp, **flags)
     elif beta == 0.0 or math.isinf(beta):
-        # Huber's delta = inf is 0.5 * d**2; a finite delta that the computation dtype sees as
-        # 0 or inf, and smooth L1, take smooth L1's limits.
-        huber_limit = name == "huber" and math.isinf(scale)
-        terms = _limits(d, beta=beta, quadratic=huber_limit, xp=xp, **flags)
+        # Huber's delta beyond the dtype's range (or inf) is the limit 0.5 * d**2; below its
+        # normal range, scale * |d|. Smooth L1 takes its own limits.
+        huber_limit = name == "huber" and math.isinf(beta)
+        terms = _limits(d, beta=beta, scale=scale, quadratic=huber_limit, xp=xp, **flags)
     else:
         return _smooth_l1(d, beta=beta, scale=scale, divisor=divisor, xp=xp, **flags)
     if divisor == 1:
         return terms
-    factor = 1.0 / divisor if divisor else math.nan
-    return Terms(*(None if t is None else t * factor for t in terms))
+    # (by the divisor itself: 1 / divisor as a Python float is rounded to float64, which is
+    # coarser than long double)
+    return Terms(*(None if t is None else t / divisor for t in terms))
 
 
 def _smooth_l1(
@@ -181,11 +183,28 @@ def _smooth_l1(
     """
     curvature = None
     if hess:  # before `d` is overwritten
-        curvature = xp.astype(xp.abs(d) < beta, d.dtype) * (scale / beta / divisor)
+        curvature = _divide(xp.astype(xp.abs(d) < beta, d.dtype), beta / scale, xp=xp)
+        curvature = curvature if divisor == 1 else curvature / divisor
         curvature = xp.where(xp.isnan(d), d, curvature)
     r = clip(d, -beta, beta, xp=xp)
-    # The gradient as (r / 2) / slope_divisor: the halving is exact, and r / 2 serves the loss.
+    # The gradient as r / (2 slope_divisor): the halving is exact, and r / 2 serves the loss.
     slope_divisor = 0.5 * (beta / scale) * divisor
+    # Beyond these bounds, in steps (and without r / 2 first, which XLA flushes for a beta
+    # near the smallest normal number), and for long double (whose precision a Python-float
+    # divisor, rounded to float64, would lose)
+    extended = getattr(d.dtype, "itemsize", 8) > 8
+    low, high = _NORMAL_RECIPROCAL
+    if extended or not (low < slope_divisor < high and beta > low):
+        # ratio = r * scale / beta (smooth L1: in [-1, 1]; Huber: r), divided by the divisor
+        # last: the slope may be subnormal (which XLA flushes) where the loss is not.
+        ratio = _divide(r, beta / scale, xp=xp)
+        slope = (ratio if divisor == 1 else ratio / divisor) if grad else None
+        element_loss = None
+        if loss:
+            element_loss = ratio * (d - r * 0.5)
+            element_loss = element_loss if divisor == 1 else element_loss / divisor
+            element_loss = xp.sum(element_loss) if summed else element_loss
+        return Terms(element_loss, slope, curvature)
     if not loss:
         return Terms(None, r / (2.0 * slope_divisor) if grad else None, curvature)
     if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
@@ -197,24 +216,73 @@ def _smooth_l1(
         d *= r
         return Terms(d, r if grad else None, curvature)
     half = r * 0.5
-    slope = half / slope_divisor
+    slope = r / (2.0 * slope_divisor)  # (not half / slope_divisor: XLA flushes a subnormal half)
     if summed:
         return Terms(_dot(slope, d - half, xp=xp), slope if grad else None, curvature)
     return Terms(slope * (d - half), slope if grad else None, curvature)
 
 
+_NORMAL_RECIPROCAL = (1e-30, 1e30)
+"""Python-float factors whose reciprocals are normal numbers in every computation dtype
+(float32's normal range is 1.2e-38 to 3.4e38): XLA turns a division by a constant into a
+multiplication by its reciprocal, and flushes a subnormal one to 0."""
+
+
+def _divide(x: Array, *factors: float, xp: Namespace) -> Array:
+    """`x` divided by the product of positive finite Python floats, without that product or its
+    reciprocal over- or underflowing: by a mantissa in [1, 2), then by powers of two that are
+    normal in every dtype (exact, but for a subnormal result)."""
+    mantissa, exponent = 1.0, 0
+    for factor in factors:
+        m, e = math.frexp(factor)
+        mantissa, exponent = mantissa * m, exponent + e
+    m, e = math.frexp(mantissa)  # (a product of mantissas in [1/2, 1): no underflow)
+    exponent += e
+    low, high = _NORMAL_RECIPROCAL
+    if low < math.ldexp(m, max(-1000, min(1000, exponent))) < high:
+        return x / math.ldexp(m, exponent)
+    return _times_power_of_two(x / (2.0 * m), 1 - exponent)
+
+
+def _scale(x: Array, factor: float) -> Array:
+    """``x * factor`` for a positive Python float `factor` that may be subnormal or huge."""
+    if _NORMAL_RECIPROCAL[0] < factor < _NORMAL_RECIPROCAL[1]:
+        return x * factor
+    m, e = math.frexp(factor)
+    return _times_power_of_two(x * m, e)
+
+
+def _times_power_of_two(x: Array, exponent: int) -> Array:
+    """``x * 2**exponent`` in steps by normal powers of two (monotone: no spurious overflow)."""
+    while exponent:
+        step = max(-100, min(100, exponent))
+        x = x * 2.0**step
+        exponent -= step
+    return x
+
+
 def _limits(
-    d: Array, *, beta: float, quadratic: bool, loss: bool, grad: bool, hess: bool, xp: Namespace
+    d: Array,
+    *,
+    beta: float,
+    scale: float,
+    quadratic: bool,
+    loss: bool,
+    grad: bool,
+    hess: bool,
+    xp: Namespace,
 ) -> Terms:
-    """The limits ``beta == 0`` (exact L1) and ``beta == inf`` of ``smooth_l1(d, beta)``.
+    """The limits ``beta == 0`` (exact L1, times `scale`) and ``beta == inf`` of
+    ``scale * smooth_l1(d, beta)``.
 
     With `quadratic`, ``beta == inf`` is Huber's (and pseudo-Huber's) limit ``0.5 * d**2``
-    instead of smooth L1's 0 for finite residuals.
+    instead of smooth L1's 0 for finite residuals. For ``beta == 0``, `scale` is 1 (smooth L1)
+    or Huber's delta below the dtype's normal range.
     """
     if beta == 0.0:
         return Terms(
-            xp.abs(d) if loss else None,
-            _sign(d, xp=xp) if grad else None,
+            (xp.abs(d) if scale == 1.0 else _scale(xp.abs(d), scale)) if loss else None,
+            (_sign(d, xp=xp) if scale == 1.0 else _scale(_sign(d, xp=xp), scale)) if grad else None,
             _constant_like(d, 0.0, xp=xp) if hess else None,
         )
     a = xp.abs(d)
@@ -244,20 +312,29 @@ def _pseudo_huber(
     residual gives loss inf, gradient +-delta and second derivative 0). NaN gives NaN.
     """
     if math.isinf(delta):  # 0.5 * d**2, as for Huber
-        return _limits(d, beta=delta, quadratic=True, loss=loss, grad=grad, hess=hess, xp=xp)
+        return _limits(
+            d, beta=delta, scale=delta, quadratic=True, loss=loss, grad=grad, hess=hess, xp=xp
+        )
     if delta == 0.0:  # below the dtype's normal range: the limit is 0
         zero = _constant_like(d, 0.0, xp=xp)
         return Terms(zero if loss else None, zero if grad else None, zero if hess else None)
-    u = d / delta
+    u = _divide(d, delta, xp=xp)
     small = xp.abs(u) < 1.0
     us = clip(u, -1.0, 1.0, xp=xp)  # the |u| < 1 form sees |u| <= 1
     big = xp.maximum(xp.abs(u), 1.0)  # the |u| >= 1 form sees |u| >= 1
     v = 1.0 / big
     hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
+    # delta * u and delta**2 are never formed (they under- or overflow for a tiny or huge
+    # delta, and u may be subnormal): the |u| < 1 form uses d, the |u| >= 1 form
+    # delta * (|d| h_l - delta) and delta * sign(d) / h_l (for |u| >= 1, `us` is sign(d)).
+    # (|d| >= delta beyond the dtype's range only for |d| = inf: a bound that stays finite)
+    shift = delta if delta < 3.4e38 else min(delta, float(xp.finfo(d.dtype).max))
+    ds = clip(d, -shift, shift, xp=xp) if loss or grad else None  # d itself where |u| < 1
     return Terms(
-        xp.where(small, us * us / (hs + 1.0), big * hl - 1.0) * delta * delta if loss else None,
-        # (for |u| >= 1, `us` is sign(u))
-        us / xp.where(small, hs, hl) * delta if grad else None,
+        xp.where(small, ds * (ds / (hs + 1.0)), _scale(xp.abs(d) * hl - shift, delta))
+        if loss
+        else None,
+        xp.where(small, ds / hs, _scale(us / hl, delta)) if grad else None,
         xp.where(small, (1.0 / hs) ** 3, (v / hl) ** 3) if hess else None,
     )
 

@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple
 
@@ -14,7 +15,9 @@ from ._compat import (
     array_namespace,
     device,
     is_array_api_obj,
+    is_dask_namespace,
     is_numpy_namespace,
+    is_torch_array,
 )
 from ._reduction import Reduction
 from ._terms import LossName
@@ -26,11 +29,14 @@ __all__ = [
     "broadcast_shape",
     "broadcast_shapes",
     "check_axis",
+    "check_broadcast",
     "check_grad_output",
+    "check_keepdims",
     "check_operands",
     "check_threshold",
     "dtype_category",
     "normalise_axis",
+    "operand",
     "request",
 ]
 
@@ -158,15 +164,42 @@ def normalise_axis(axis: int | tuple[int, ...] | None, *, ndim: int) -> tuple[in
 def _as_float(value: Any, *, name: str) -> float:
     if type(value) is float:  # the common case, without the `numbers` ABC checks
         return value
-    # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings and complex: no.
+    # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings, bytes, complex
+    # and arrays of any other dtype (a 0-d string array, a bool array): no.
     is_complex = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
-    if not (is_complex or isinstance(value, str | bytes)):
+    if not (is_complex or isinstance(value, str | bytes | bytearray | memoryview)):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _int_as_float(value)
+        if hasattr(value, "dtype") and not _is_real_dtype(value):
+            msg = f"`{name}` must be a real number; got an array of dtype {value.dtype}."
+            raise TypeError(msg)
         try:
             return float(value)
         except (TypeError, ValueError, RuntimeError):
             pass
     msg = f"`{name}` must be a real number; got {value!r}."
     raise TypeError(msg)
+
+
+def _int_as_float(value: Any) -> float:
+    """A Python (or NumPy) integer as the nearest float: beyond float64's range, +-inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _is_real_dtype(value: Any) -> bool:
+    """Whether an object with a `dtype` (an array, a NumPy scalar) has an integer or real
+    floating dtype."""
+    dtype = value.dtype
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iuf"
+    try:
+        xp = array_namespace(value)
+        return bool(xp.isdtype(dtype, ("integral", "real floating")))
+    except TypeError:
+        return True  # not an array-API object: float() decides
 
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -193,23 +226,78 @@ def _is_python_scalar(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def operand(x: Any, *, name: str) -> Any:
+    """`x` as huberish takes it, by the array API's rules (one rule for every argument).
+
+    A NumPy scalar (`np.float64(2.5)`, huberish's own 'mean') is a 0-d NumPy array of its dtype
+    (tested before the Python-scalar check: `np.float64` subclasses `float`); a Python int is
+    the nearest float (+-inf beyond float64's range); a list, a tuple or an object with
+    ``__array__`` (a pandas Series) becomes a NumPy array, as in SciPy. NumPy masked arrays and
+    sparse torch tensors raise `TypeError` naming the argument, as do lists and ``__array__``
+    objects of strings or objects.
+    """
+    if type(x) is float or (type(x) is np.ndarray and x.dtype.kind != "O"):
+        return x  # the common cases, first
+    if isinstance(x, np.generic):
+        return np.asarray(x)
+    if isinstance(x, int) and not isinstance(x, bool):
+        return _int_as_float(x)
+    if isinstance(x, np.ma.MaskedArray):
+        msg = (
+            f"`{name}` must not be a NumPy masked array: huberish would not honour its mask; "
+            "fill or drop the masked elements first (`x.filled(value)`, `x.compressed()`)."
+        )
+        raise TypeError(msg)
+    if isinstance(x, np.matrix):
+        return x  # rejected by `_namespace`, as not an array
+    # (COO and CSR by their flags: Dynamo's compiled backward bans reading `layout`)
+    if is_torch_array(x) and (x.is_sparse or x.is_sparse_csr):
+        msg = (
+            f"`{name}` must be a dense (strided) tensor; got layout {x.layout}: call `.to_dense()`."
+        )
+        raise TypeError(msg)
+    if isinstance(x, list | tuple) or (
+        hasattr(x, "__array__") and not is_array_api_obj(x) and not isinstance(x, str | bytes)
+    ):
+        try:
+            converted = np.asarray(x)
+        except (TypeError, ValueError) as error:
+            msg = f"`{name}` could not be converted to a NumPy array: {error}"
+            raise TypeError(msg) from None
+        if converted.dtype.kind not in "biufc":  # (bool and complex: the dtype check says so)
+            msg = (
+                f"`{name}` must be an array or a Python int or float; got a "
+                f"{type(x).__name__} of dtype {converted.dtype}."
+            )
+            raise TypeError(msg)
+        return converted
+    return x
+
+
 def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
-    """The one namespace of the array arguments; TypeError naming any argument that is not one."""
+    """The one namespace of the array arguments; TypeError naming any argument that is not one.
+
+    NumPy scalars (0-d NumPy arrays, made by `operand`) beside another library's arrays, and
+    NumPy arrays beside Dask arrays, become arrays of that library (as Dask itself mixes them);
+    `arguments` is updated in place.
+    """
     arrays = {}
     for name, x in arguments.items():
-        if type(x) is np.ndarray or is_array_api_obj(x):
+        if type(x) is np.ndarray or (is_array_api_obj(x) and not isinstance(x, np.matrix)):
             arrays[name] = x
-        elif not (name in ("input", "target", "grad_output") and _is_python_scalar(x)):
-            expected = "an array" if name == "weight" else "an array or a Python int or float"
-            msg = f"`{name}` must be {expected}; got {type(x).__name__}."
+        elif not _is_python_scalar(x):
+            msg = f"`{name}` must be an array or a Python int or float; got {type(x).__name__}."
             raise TypeError(msg)
     if not {"input", "target"} & arrays.keys():
         msg = "At least one of `input` and `target` must be an array; got two Python scalars."
         raise TypeError(msg)
-    if xp is not None:
-        return xp
-    if _NUMPY is not None and all(type(x) is np.ndarray for x in arrays.values()):
+    if xp is None and _NUMPY is not None and all(type(x) is np.ndarray for x in arrays.values()):
         return _NUMPY
+    if xp is not None and all(_CHECKED_XP.get(type(x)) is xp for x in arrays.values()):
+        return xp  # (checked before for arrays of these types: the torch adapter's calls)
+    others = [x for x in arrays.values() if not isinstance(x, np.ndarray)]
+    if others and len(others) < len(arrays):
+        _adopt_numpy(arguments, arrays, others[0])
     try:
         namespace = array_namespace(*arrays.values())
     except TypeError:
@@ -218,7 +306,42 @@ def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
         )
         msg = f"All array arguments must come from the same array library; got {libraries}."
         raise TypeError(msg) from None
+    if xp is not None:
+        _check_xp(xp, namespace)
+        if len({type(x) for x in arrays.values()}) == 1:
+            _CHECKED_XP[type(next(iter(arrays.values())))] = xp
+        return xp
     return _NUMPY if _NUMPY is not None and is_numpy_namespace(namespace) else namespace
+
+
+_CHECKED_XP: dict[type, Namespace] = {}
+"""Array type -> the last `xp=` given for arrays of only that type and found to be theirs."""
+
+
+def _adopt_numpy(arguments: dict[str, Any], arrays: dict[str, Array], other: Array) -> None:
+    """Convert NumPy 0-d arrays beside `other`'s library (and every NumPy array beside Dask)."""
+    try:
+        xp = array_namespace(other)
+    except TypeError:
+        return  # `array_namespace` below names the libraries
+    for name, x in arrays.items():
+        if isinstance(x, np.ndarray) and (x.ndim == 0 or is_dask_namespace(xp)):
+            dtype = getattr(xp, x.dtype.name, None) if not is_dask_namespace(xp) else x.dtype
+            if dtype is None:  # (a dtype the library lacks: the error names the libraries)
+                continue
+            arrays[name] = arguments[name] = xp.asarray(x, dtype=dtype, device=device(other))
+
+
+def _check_xp(xp: Any, found: Namespace) -> None:
+    """`xp` must be an array-API namespace of the arrays' library."""
+
+    def library(namespace: Any) -> str:
+        name = str(getattr(namespace, "__name__", ""))
+        return name.removeprefix("array_api_compat.").split(".")[0]
+
+    if not (hasattr(xp, "__array_api_version__") and library(xp) == library(found)):
+        msg = f"`xp` must be the array-API namespace of the arrays ({found.__name__}); got {xp!r}."
+        raise TypeError(msg)
 
 
 def _check_devices(arrays: dict[str, Array]) -> None:
@@ -238,6 +361,10 @@ def dtype_category(dtype: Any, *, xp: Namespace) -> str:
     key = (xp.__name__, dtype)  # by name: torch.compile cannot hash modules
     category = _CATEGORIES.get(key)
     if category is None:
+        try:
+            xp.isdtype(dtype, "real floating")
+        except (TypeError, ValueError):  # a dtype outside the array API (a record array's)
+            return "other"
         if xp.isdtype(dtype, "real floating"):
             category = "half" if xp.finfo(dtype).bits < 32 else "real floating"
         else:
@@ -276,6 +403,35 @@ def _effective_beta(beta: float, dtype: Any, *, xp: Namespace) -> float:
 
 def _shape(x: Array) -> tuple[int, ...]:
     return () if _is_python_scalar(x) else tuple(x.shape)
+
+
+def _python_scalar_in(x: float, dtype: Any, *, xp: Namespace) -> float:
+    """Python float `x` as `dtype` will see it: beyond its range +-inf (NumPy's cast would warn)."""
+    if -3.4e38 <= x <= 3.4e38:  # (in every floating dtype's range but 16-bit ones: never here)
+        return x
+    info = xp.finfo(dtype)  # from max to max + ulp / 2 a value rounds to max, beyond to inf
+    top = float(info.max)
+    if top >= sys.float_info.max:  # float64 or wider: every Python float is in range
+        return x
+    limit = top + 0.5 * float(info.eps) * 2.0 ** math.floor(math.log2(top))
+    return math.copysign(math.inf, x) if abs(x) >= limit else x
+
+
+def _check_known_shape(x: Array, *, name: str) -> None:
+    """Reject arrays of unknown size (Dask's after boolean indexing) before they compute NaN."""
+    if any(n is None or n != n for n in x.shape):  # (NaN != NaN)
+        msg = (
+            f"`{name}` has unknown dimensions (shape {tuple(x.shape)}), as Dask gives after "
+            "boolean indexing; call `x.compute_chunk_sizes()` on it first."
+        )
+        raise ValueError(msg)
+
+
+def check_keepdims(keepdims: Any) -> None:
+    """`keepdims` must be a Python bool (or a NumPy bool)."""
+    if not isinstance(keepdims, bool | np.bool_):
+        msg = f"`keepdims` must be a bool; got {type(keepdims).__name__}."
+        raise TypeError(msg)
 
 
 def _check_fits(x: Array, shape: tuple[int, ...], *, name: str, what: str) -> None:
@@ -325,6 +481,8 @@ def _short_operands(
         or (type(grad_output) in _SHORT_GRAD_OUTPUTS and grad_output.dtype == dtype)
     ):
         return None
+    if type(grad_output) is int:  # (the operand rule: the nearest float, inf beyond float64's)
+        grad_output = _int_as_float(grad_output)
     shape = input.shape
     return Operands(
         _NUMPY, input, target, None, grad_output, shape, shape, dtype, dtype, dtype, dtype
@@ -343,12 +501,14 @@ def check_operands(
     short = _short_operands(input, target, weight, grad_output, xp=xp)
     if short is not None:
         return short
-    arguments = {"input": input, "target": target}
+    arguments = {"input": operand(input, name="input"), "target": operand(target, name="target")}
     if weight is not None:
-        arguments["weight"] = weight
+        arguments["weight"] = operand(weight, name="weight")
     if grad_output is not None:
-        arguments["grad_output"] = grad_output
+        arguments["grad_output"] = operand(grad_output, name="grad_output")
     namespace = _namespace(arguments, xp=xp)
+    input, target = arguments["input"], arguments["target"]
+    weight, grad_output = arguments.get("weight"), arguments.get("grad_output")
     arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
     if namespace is not _NUMPY:  # NumPy has one device
         _check_devices(arrays)
@@ -358,6 +518,8 @@ def check_operands(
     same = len(operands) == 1 or operands[0] == operands[1]
     result_dtype = operands[0] if same else namespace.result_type(*operands)
 
+    for name, x in arrays.items():
+        _check_known_shape(x, name=name)
     input_shape, target_shape = _shape(input), _shape(target)
     operands_are_arrays = "input" in arrays and "target" in arrays
     if operands_are_arrays and input_shape != target_shape and grad_output is None:
@@ -383,11 +545,17 @@ def check_operands(
 
 def broadcast_shape(operands: Operands) -> tuple[int, ...]:
     """The broadcast shape of `input` and `target`; ValueError if they do not broadcast."""
-    shape = broadcast_shapes(operands.input_shape, operands.target_shape)
+    return check_broadcast(operands.input_shape, operands.target_shape)
+
+
+def check_broadcast(input_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast shape of `input` and `target` of these shapes; ValueError if they do not
+    broadcast (the adapters call it before they build their `Options`, in torch's order)."""
+    shape = broadcast_shapes(input_shape, target_shape)
     if shape is None:
         msg = (
-            f"`input` of shape {operands.input_shape} and `target` of shape "
-            f"{operands.target_shape} cannot be broadcast together."
+            f"`input` of shape {input_shape} and `target` of shape {target_shape} "
+            "cannot be broadcast together."
         )
         raise ValueError(msg)
     return shape
@@ -424,7 +592,9 @@ def request(
     xp, compute_dtype = operands.xp, operands.compute_dtype
 
     def cast(x: Array) -> Array:  # (or a Python scalar)
-        if _is_python_scalar(x) or x.dtype == compute_dtype:
+        if _is_python_scalar(x):  # beyond the dtype's range: its inf, as a cast gives, unwarned
+            return _python_scalar_in(x, compute_dtype, xp=xp)
+        if x.dtype == compute_dtype:
             return x
         return xp.astype(x, compute_dtype, copy=False)
 
@@ -447,7 +617,10 @@ def request(
         result_dtype=operands.result_dtype,
         compute_dtype=compute_dtype,
         reduction=reduction,
-        beta=_effective_beta(threshold, compute_dtype, xp=xp),
+        # (pseudo-Huber computes with any delta; smooth L1 and Huber with the dtype's)
+        beta=threshold
+        if loss == "pseudo_huber"
+        else _effective_beta(threshold, compute_dtype, xp=xp),
         scale=1.0 if loss == "smooth_l1" else threshold,
         axis=axis,
         keepdims=keepdims,
@@ -496,6 +669,8 @@ def _short_request(
         and target.shape == shape
     ):
         return None
+    if grad_output is not None:  # beyond the dtype's range: its inf, as the full path gives
+        grad_output = _python_scalar_in(grad_output, dtype, xp=operands.xp)
     result: Request[Any] = Request(
         operands.xp,
         loss,
@@ -511,7 +686,8 @@ def _short_request(
         operands.result_dtype,
         dtype,
         reduction,
-        _effective_beta(threshold, dtype, xp=operands.xp),
+        # (pseudo-Huber computes with any delta; smooth L1 and Huber with the dtype's)
+        threshold if loss == "pseudo_huber" else _effective_beta(threshold, dtype, xp=operands.xp),
         1.0 if loss == "smooth_l1" else threshold,
         None,
         keepdims,

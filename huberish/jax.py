@@ -27,9 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._compat import is_array_api_obj
 from ._options import Options
 from ._reduction import ReductionArgument
-from ._validate import normalise_axis
+from ._validate import check_broadcast, normalise_axis, operand
 
 __all__ = ["huber_loss", "pseudo_huber_loss", "smooth_l1_loss"]
 
@@ -130,9 +131,33 @@ def _is_python_scalar(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, np.generic)
 
 
+def _is_numeric_array(x: Any) -> bool:
+    """An array `jnp.asarray` takes as huberish would: not a NumPy array of records or objects
+    (huberish's dtype check names those)."""
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "biufc"
+    return isinstance(x, jax.Array) or is_array_api_obj(x)
+
+
+def _check_broadcast(input: Any, target: Any) -> None:
+    """torch's order: broadcasting is checked before the reduction string and the threshold
+    (which `Options.build` checks); the other checks of the operands come at the call."""
+    check_broadcast(*(tuple(getattr(v, "shape", ())) for v in (input, target)))
+
+
 def _apply(input: Any, target: Any, weight: Any, call: Options) -> Any:
     """Python scalars stay static (as weak scalars: no tracing, no shape warning under `jit`);
-    NumPy arrays and scalars become JAX arrays, as ``jax.numpy`` functions take them."""
+    NumPy arrays and scalars become JAX arrays, as ``jax.numpy`` functions take them.
+
+    The operands first go through huberish's operand rule (lists and ``__array__`` objects are
+    NumPy arrays, NumPy scalars 0-d arrays; masked arrays raise); anything that is then neither
+    a Python scalar nor a numeric array gets huberish's own error, named, before JAX sees it.
+    """
+    input, target = operand(input, name="input"), operand(target, name="target")
+    weight = None if weight is None else operand(weight, name="weight")
+    operands = (input, target) if weight is None else (input, target, weight)
+    if not all(_is_python_scalar(v) or _is_numeric_array(v) for v in operands):
+        call.forward(input, target, weight)  # raises huberish's error naming the argument
     scalars = tuple(x if _is_python_scalar(x) else None for x in (input, target))
     input, target = (
         None if s is not None else jnp.asarray(x)
@@ -167,6 +192,7 @@ def smooth_l1_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.smooth_l1_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
+    _check_broadcast(input, target)
     call = Options.build(
         "smooth_l1",
         _static("beta", beta),
@@ -190,6 +216,7 @@ def huber_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
+    _check_broadcast(input, target)
     call = Options.build(
         "huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
     )
@@ -207,6 +234,7 @@ def pseudo_huber_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.pseudo_huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
+    _check_broadcast(input, target)
     call = Options.build(
         "pseudo_huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
     )

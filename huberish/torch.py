@@ -28,7 +28,7 @@ import torch
 from ._compat import array_namespace
 from ._options import Options
 from ._reduction import ReductionArgument
-from ._validate import normalise_axis
+from ._validate import check_broadcast, normalise_axis
 
 __all__ = [
     "HuberLoss",
@@ -259,6 +259,12 @@ class _Static:
         self.grad: torch.Tensor | None = None  # that gradient, from forward to setup_context
 
 
+def _check_broadcast(input: Any, target: Any) -> None:
+    """torch's order: broadcasting is checked before the reduction string and the threshold
+    (which `Options.build` checks); the other checks of the operands come at the call."""
+    check_broadcast(*(tuple(getattr(v, "shape", ())) for v in (input, target)))
+
+
 def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
     if torch.compiler.is_compiling():
         _trust_cached_helpers()
@@ -324,6 +330,7 @@ def smooth_l1_loss(
 
     Arguments and semantics as `huberish.smooth_l1_loss`; `weight` gets no gradient.
     """
+    _check_broadcast(input, target)
     call = Options.build(
         "smooth_l1",
         beta,
@@ -350,6 +357,7 @@ def huber_loss(
 
     Arguments and semantics as `huberish.huber_loss`; `weight` gets no gradient.
     """
+    _check_broadcast(input, target)
     call = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call)
 
@@ -365,6 +373,7 @@ def pseudo_huber_loss(
     keepdims: bool = False,
 ) -> torch.Tensor:
     """`huberish.pseudo_huber_loss` as a torch autograd node (analytic backward)."""
+    _check_broadcast(input, target)
     call = Options.build("pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call)
 

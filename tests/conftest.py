@@ -21,6 +21,12 @@ settings.register_profile(
     max_examples=2000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+settings.register_profile(
+    "fuzz",  # the long fuzz campaign (tests/test_fuzz.py scales its examples by the profile)
+    deadline=None,
+    max_examples=20000,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

@@ -1,0 +1,586 @@
+"""Every value a user holds is an operand (one rule: the array API's), and the edges a fuzz
+campaign found (issue 14), each on every backend of the `xp` fixture, against the mpmath oracle."""
+
+import math
+import os
+import warnings
+
+import mp_oracle
+import numpy as np
+import pytest
+from backends import Backend
+from helpers import dtype_name, to_numpy
+
+import huberish as hb
+from huberish import _blocks
+
+lazy_xp_modules = [hb]  # run tagged functions jitted on JAX, lazily on Dask (helpers.py)
+
+X = np.array([[-2.0, -0.5, 0.0, 0.25], [1.0, 3.0, -1.0, 0.75]])
+Y = np.array([[0.0, 0.5, 0.0, -0.25], [0.5, -1.0, 0.0, 0.75]])
+LOSSES = {
+    "smooth_l1": hb.smooth_l1_loss_grad_hess,
+    "huber": hb.huber_loss_grad_hess,
+    "pseudo_huber": hb.pseudo_huber_loss_grad_hess,
+}
+THRESHOLD = {"smooth_l1": "beta", "huber": "delta", "pseudo_huber": "delta"}
+
+
+def assert_oracle(kind, threshold, x, y, result, *, reduction, dtype, flush=False, **options):
+    """`result` (loss, grad, hess of `input`) equals the mpmath oracle's, to the dtype's
+    tolerance (mp_oracle.check)."""
+    x_np, y_np = np.asarray(x), np.asarray(y)
+    compute = mp_oracle.COMPUTE[dtype]
+    exact = mp_oracle.evaluate(
+        kind, threshold, x_np, y_np, compute=compute, reduction=reduction, flush=flush, **options
+    )
+    shape = x_np.shape
+    magnitude_grad = mp_oracle.sum_to(np.vectorize(abs, otypes=[object])(exact["grad"]), shape)
+    magnitude_hess = mp_oracle.sum_to(np.vectorize(abs, otypes=[object])(exact["hess"]), shape)
+    got = [as_numpy(part) for part in result]
+    grad_dtype = x_np.dtype.name if x_np.dtype.kind == "f" else dtype  # in the operand's dtype
+    mp_oracle.check(
+        got[0], exact["loss"], exact["magnitude"], dtype=dtype, compute=compute, what="loss"
+    )
+    mp_oracle.check(
+        got[1],
+        mp_oracle.sum_to(exact["grad"], shape),
+        magnitude_grad,
+        dtype=grad_dtype,
+        compute=compute,
+        what="grad",
+    )
+    if len(got) > 2:
+        mp_oracle.check(
+            got[2],
+            mp_oracle.sum_to(exact["hess"], shape),
+            magnitude_hess,
+            dtype=grad_dtype,
+            compute=compute,
+            what="hess",
+        )
+
+
+def as_numpy(x):
+    """`x` as NumPy; on Dask, NumPy's RuntimeWarnings for results beyond the range come from
+    Dask's worker threads at compute time, outside huberish (docs/semantics.md)."""
+    if hasattr(x, "compute"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
+            return to_numpy(x)
+    return to_numpy(x)
+
+
+def flushes(xp):
+    return "jax" in xp.__name__
+
+
+# --- issue 9: every value a user holds --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scalar", "dtype"),
+    [
+        (np.float64(2.5), "float64"),
+        (np.float32(2.5), "float32"),
+        (np.float16(2.5), "float16"),
+        (np.int64(3), "float64"),
+    ],
+)
+def test_numpy_scalar_alone_is_a_0d_array_of_its_dtype(scalar, dtype):
+    """`hb.huber_loss(np.float64(2.5), 0.0)` raised IndexError (np.float64 subclasses float)."""
+    result = hb.huber_loss_grad_hess(scalar, 0.0)
+    assert dtype_name(np.asarray(result.loss)) == dtype
+    assert_oracle(
+        "huber", 1.0, np.asarray(scalar, dtype=dtype), 0.0, result, reduction="mean", dtype=dtype
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_scalars_beside_arrays_follow_one_rule(xp, asarray, dtype):
+    """np.float32 and np.float64 beside an array are both 0-d arrays of their dtype (promoted
+    with `result_type`); they were treated by two rules."""
+    x = asarray(X, dtype=dtype)
+    for scalar in (np.float64(0.5), np.float32(0.5), np.int64(1)):
+        with pytest.warns(UserWarning, match="Using a target size"):  # as for any 0-d array
+            result = hb.smooth_l1_loss_grad_hess(x, scalar, reduction="sum")
+        # (an integer counts as the device's default floating dtype: float32 on torch)
+        default = dtype_name(
+            xp.empty(0, dtype=xp.__array_namespace_info__().default_dtypes()["real floating"])
+        )
+        promoted = np.result_type(
+            np.dtype(dtype), scalar.dtype if scalar.dtype.kind == "f" else default
+        ).name
+        assert dtype_name(result.loss) == promoted
+        assert dtype_name(result.grad) == dtype  # each gradient in its operand's dtype
+        assert_oracle(
+            "smooth_l1",
+            1.0,
+            X.astype(dtype),
+            np.asarray(scalar, promoted),
+            result,
+            reduction="sum",
+            dtype=promoted,
+            flush=flushes(xp),
+        )
+
+
+def test_own_mean_result_fed_back(xp, asarray):
+    """huberish's own 'mean' (a NumPy scalar on NumPy, 0-d elsewhere) is an operand."""
+    mean = hb.huber_loss(asarray(X), asarray(Y))
+    result = hb.huber_loss_grad_hess(mean, 0.0)
+    assert_oracle("huber", 1.0, to_numpy(mean), 0.0, result, reduction="mean", dtype="float64")
+    twice = hb.pseudo_huber_loss_and_grad(mean, mean)
+    assert float(to_numpy(twice.loss)) == 0.0
+
+
+@pytest.mark.parametrize("weight", [2.0, 3, 0.5])
+def test_python_scalar_weight(xp, asarray, weight):
+    """`weight=2.0` raised "weight must be an array"."""
+    x, y = asarray(X), asarray(Y)
+    for reduction in ("none", "mean", "sum"):
+        result = hb.huber_loss_grad_hess(x, y, delta=0.7, reduction=reduction, weight=weight)
+        assert_oracle(
+            "huber",
+            0.7,
+            X,
+            Y,
+            result,
+            reduction=reduction,
+            dtype="float64",
+            weight=np.float64(weight),
+            flush=flushes(xp),
+        )
+    big = np.linspace(-3.0, 3.0, 1 << 17)  # the blocked NumPy path takes a scalar weight too
+    loss, grad = hb.smooth_l1_loss_and_grad(big, 0.0, weight=2.0, reduction="sum")
+    want_loss, want_grad = hb.smooth_l1_loss_and_grad(
+        big, 0.0, weight=np.full(big.shape, 2.0), reduction="sum"
+    )
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-12)
+    np.testing.assert_array_equal(grad, want_grad)
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda a: a.tolist(),
+        lambda a: tuple(map(tuple, a.tolist())),
+        lambda a: pytest.importorskip("pandas").DataFrame(a),
+        lambda a: pytest.importorskip("pandas").Series(a[0]),
+    ],
+    ids=["list", "tuple", "DataFrame", "Series"],
+)
+def test_lists_tuples_and_array_likes_are_numpy_arrays(xp, asarray, backend, convert):
+    """Lists, tuples and pandas objects are NumPy arrays (as in SciPy): beside NumPy and Dask
+    they work, beside another library they are a second library."""
+    value = convert(X)
+    y_np = np.asarray(value, dtype=np.float64)
+    x = asarray(X if y_np.shape == X.shape else X[0])
+    if backend not in (Backend.NUMPY, Backend.DASK):
+        with pytest.raises(TypeError, match="same array library"):
+            hb.smooth_l1_loss(x, value)
+        return
+    result = hb.smooth_l1_loss_grad_hess(x, value, beta=0.5)
+    assert_oracle("smooth_l1", 0.5, to_numpy(x), y_np, result, reduction="mean", dtype="float64")
+    alone = hb.huber_loss_grad_hess(value, 1.0)  # alone: NumPy
+    assert isinstance(alone.grad, np.ndarray)
+    assert_oracle("huber", 1.0, y_np, 1.0, alone, reduction="mean", dtype="float64")
+
+
+@pytest.mark.skip_backend(
+    Backend.NUMPY,
+    Backend.ARRAY_API_STRICT,
+    Backend.ARRAY_API_STRICT_DEVICE1,
+    Backend.TORCH,
+    Backend.TORCH_CUDA,
+    Backend.JAX,
+    Backend.CUPY,
+    reason="Dask only",
+)
+def test_dask_beside_numpy_computes_as_dask(xp, asarray):
+    x = asarray(X)
+    for target, weight in ((Y, None), (Y[0], np.full(4, 2.0)), (np.float64(0.5), None)):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Using a target size", UserWarning)
+            result = hb.huber_loss_grad_hess(x, target, weight=weight)
+        assert type(result.loss).__module__.startswith("dask")
+        assert_oracle(
+            "huber",
+            1.0,
+            X,
+            np.asarray(target),
+            result,
+            reduction="mean",
+            dtype="float64",
+            weight=weight,
+        )
+
+
+def test_order_of_checks_is_torchs():
+    """torch checks broadcasting before the reduction string and the threshold; so does
+    huberish (the docs said so, the code checked the reduction first)."""
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    cases = [
+        dict(reduction="avg"),
+        dict(reduction="avg", beta=-1.0),
+        dict(beta=-1.0),
+        dict(reduction="avg", size_average=True),
+    ]
+    for options in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(RuntimeError, match="must match the size") as theirs:
+                functional.smooth_l1_loss(torch.ones(3), torch.ones(4), **options)
+            with pytest.raises(ValueError, match="cannot be broadcast together") as ours:
+                hb.smooth_l1_loss(np.ones(3), np.ones(4), **options)
+        assert theirs
+        assert ours
+    # same shapes: the reduction string before the threshold, in both
+    with pytest.raises(ValueError, match="avg is not a valid"):
+        functional.huber_loss(torch.ones(3), torch.ones(3), reduction="avg", delta=-1.0)
+    with pytest.raises(ValueError, match="avg is not a valid"):
+        hb.huber_loss(np.ones(3), np.ones(3), reduction="avg", delta=-1.0)
+
+
+# --- issue 14: crashes on valid input ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+def test_hessians_of_empty_input(xp, asarray, kind):
+    """`hb.smooth_l1_loss_grad_hess(np.zeros(0), np.zeros(0))` raised ZeroDivisionError."""
+    function, name = LOSSES[kind], THRESHOLD[kind]
+    for shape, axis in (((0,), None), ((3, 0), 1), ((0, 3), 1), ((3, 0), None)):
+        x = asarray(np.zeros(shape))
+        for reduction in ("none", "mean", "sum") if axis is None else ("mean", "sum"):
+            result = function(x, x, reduction=reduction, axis=axis, **{name: 0.5})
+            assert_oracle(
+                kind,
+                0.5,
+                np.zeros(shape),
+                np.zeros(shape),
+                result,
+                reduction=reduction,
+                dtype="float64",
+                axis=None if axis is None else (axis,),
+            )
+    crit = {
+        "smooth_l1": hb.SmoothL1Loss,
+        "huber": hb.HuberLoss,
+        "pseudo_huber": hb.PseudoHuberLoss,
+    }[kind]()
+    result = crit.loss_grad_hess(asarray(np.zeros(0)), asarray(np.zeros(0)))
+    assert_oracle(kind, 1.0, np.zeros(0), np.zeros(0), result, reduction="mean", dtype="float64")
+
+
+def test_dask_unknown_chunk_sizes_raise_a_clear_error():
+    """Boolean indexing gives Dask arrays of shape (nan, 4): *_and_grad raised "cannot convert
+    float NaN to integer", 'mean' silently computed NaN. Now: ValueError saying what to do."""
+    da = pytest.importorskip("dask.array")
+    x = da.from_array(X, chunks=1)
+    unknown = x[x[:, 0] > -5]
+    assert math.isnan(unknown.shape[0])
+    calls = [
+        lambda: hb.smooth_l1_loss(unknown, 0.0),
+        lambda: hb.huber_loss_and_grad(unknown, unknown),
+        lambda: hb.pseudo_huber_loss_grad_hess(unknown, 0.0, reduction="sum"),
+        lambda: hb.smooth_l1_loss_backward(1.0, unknown, 0.0),
+        lambda: hb.HuberLoss(reduction="none")(unknown, 0.0),
+        lambda: hb.smooth_l1_loss(x, 0.0, weight=unknown[:, 0]),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"unknown dimensions.*compute_chunk_sizes\(\)"):
+            call()
+    known = unknown.compute_chunk_sizes()  # what the message says to do
+    result = hb.huber_loss_grad_hess(known, 0.0)
+    assert_oracle("huber", 1.0, X, 0.0, result, reduction="mean", dtype="float64")
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # (Dask's chunks: inf * 0)
+def test_huge_python_ints(xp, asarray):
+    """Python ints beyond int64 raised OverflowError on torch; beyond float64's range,
+    everywhere. They are the nearest float: +-inf beyond float64's range."""
+    x = asarray(X)
+    for big in (10**30, -(10**30), 10**400, -(10**400)):
+        value = float(big) if abs(big) < 10**308 else (math.inf if big > 0 else -math.inf)
+        result = hb.smooth_l1_loss_grad_hess(x, big, reduction="none")
+        assert_oracle(
+            "smooth_l1", 1.0, X, np.float64(value), result, reduction="none", dtype="float64"
+        )
+        grads = hb.huber_loss_backward(big, x, asarray(Y), reduction="sum")
+        exact = mp_oracle.evaluate(
+            "huber", 1.0, X, Y, compute="float64", reduction="sum", grad_output=np.float64(value)
+        )
+        mp_oracle.check(
+            as_numpy(grads[0]),
+            exact["grad"],
+            np.vectorize(abs, otypes=[object])(exact["grad"]),
+            dtype="float64",
+            compute="float64",
+            what="grad_input",
+        )
+    result = hb.huber_loss_grad_hess(x, asarray(Y), delta=10**400)  # delta = inf: 0.5 d**2
+    assert_oracle("huber", math.inf, X, Y, result, reduction="mean", dtype="float64")
+    result = hb.smooth_l1_loss_grad_hess(x, asarray(Y), beta=10**400)
+    assert_oracle("smooth_l1", math.inf, X, Y, result, reduction="mean", dtype="float64")
+
+
+# --- issue 14: silently wrong values ---------------------------------------------------------
+
+
+EDGE_VALUES = np.array([[-3.0, -1e-3, 0.0, 2.5e-5], [7.0, 1e30, -1e20, 0.75]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", LOSSES)
+def test_thresholds_at_the_dtypes_range_edges(xp, asarray, dtype, kind):
+    """Huber `delta` below the smallest normal gave plain L1, beyond the max 0; pseudo-Huber's
+    tiny/huge delta under/overflowed; the 'mean' divisor ½·beta·n overflowed; XLA flushed a
+    subnormal reciprocal. The oracle keeps the documented limits exactly."""
+    info = np.finfo(np.dtype(dtype))
+    tiny, huge = float(info.smallest_normal), float(info.max)
+    x_np = np.clip(EDGE_VALUES, -huge / 4, huge / 4).astype(dtype)
+    x = asarray(x_np)
+    thresholds = [
+        tiny / 8,
+        tiny,
+        tiny * 4,
+        1e-20,
+        1e20,
+        huge / 3,
+        huge,
+        1e300 if dtype == "float32" else 1e308,
+    ]
+    for threshold in thresholds:
+        if flushes(xp) and kind != "smooth_l1" and threshold < tiny:
+            continue  # XLA flushes a subnormal delta (a constant factor) to 0: docs/semantics.md
+        for reduction in ("none", "mean", "sum"):
+            result = LOSSES[kind](x, 0.0, reduction=reduction, **{THRESHOLD[kind]: threshold})
+            assert dtype_name(result.loss) == dtype
+            assert_oracle(
+                kind,
+                threshold,
+                x_np,
+                np.zeros((), dtype),
+                result,
+                reduction=reduction,
+                dtype=dtype,
+                flush=flushes(xp),
+            )
+
+
+def test_keepdims_without_axis(xp, asarray):
+    """`keepdims=True` without `axis` returned shape () where axis=(0, 1) gives (1, 1)."""
+    x, y = asarray(X), asarray(Y)
+    for function in (hb.smooth_l1_loss, hb.huber_loss, hb.pseudo_huber_loss):
+        for reduction in ("mean", "sum"):
+            kept = function(x, y, reduction=reduction, keepdims=True)
+            both = function(x, y, reduction=reduction, axis=(0, 1), keepdims=True)
+            assert tuple(kept.shape) == tuple(both.shape) == (1, 1)
+            np.testing.assert_array_equal(to_numpy(kept), to_numpy(both))
+    big = np.linspace(-2.0, 2.0, 1 << 17).reshape(2, -1)  # the blocked path
+    assert hb.huber_loss(big, 0.0, keepdims=True).shape == (1, 1)
+    grads = hb.huber_loss_backward(asarray(np.full((1, 1), 2.0)), x, y, keepdims=True)
+    exact = mp_oracle.evaluate(
+        "huber", 1.0, X, Y, compute="float64", reduction="mean", grad_output=np.float64(2.0)
+    )
+    mp_oracle.check(
+        as_numpy(grads[0]),
+        exact["grad"],
+        np.vectorize(abs, otypes=[object])(exact["grad"]),
+        dtype="float64",
+        compute="float64",
+        what="grad_input",
+    )
+
+
+@pytest.mark.parametrize("weight", [None, 2.0])  # summed by vecdot, and weighted terms
+def test_keepdims_without_axis_on_the_blocked_path(weight):
+    """Same-shape NumPy operands of 2**17 elements take the blocked path (and, unweighted, the
+    vecdot sums): `keepdims` without `axis` keeps the axes there too, with the value of
+    ``axis=(0, 1)`` (the whole-array path, which reduces with a sum)."""
+    big = np.linspace(-2.0, 2.0, 1 << 17).reshape(2, -1)
+    target = np.zeros_like(big)
+    for function in (hb.smooth_l1_loss, hb.huber_loss, hb.pseudo_huber_loss):
+        for reduction in ("mean", "sum"):
+            kept = function(big, target, reduction=reduction, keepdims=True, weight=weight)
+            both = function(
+                big, target, reduction=reduction, axis=(0, 1), keepdims=True, weight=weight
+            )
+            assert kept.shape == both.shape == (1, 1)
+            np.testing.assert_allclose(kept, both, rtol=1e-12)
+
+
+def test_short_path_follows_the_operand_rule():
+    """The short path (same-shape float64 NumPy operands) gives what the full path gives for a
+    huge Python int `grad_output` (inf, not OverflowError) and pseudo-Huber's subnormal delta
+    (computed, not flushed to the limit 0)."""
+    x, y = X.copy(), Y.copy()
+    short = hb.huber_loss_backward(10**400, x, y, reduction="sum")
+    full = hb.huber_loss_backward(10**400, x, y, reduction="sum", xp=np)  # (`xp`: full path)
+    for ours, theirs in zip(short, full, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert np.isinf(short[0][X != Y]).all()
+    delta = 5e-320  # below float64's smallest normal number
+    result = hb.pseudo_huber_loss_grad_hess(x, y, delta=delta, reduction="none")
+    exact = mp_oracle.evaluate("pseudo_huber", delta, X, Y, compute="float64", reduction="none")
+    mp_oracle.check(
+        result.grad,
+        exact["grad"],
+        np.vectorize(abs, otypes=[object])(exact["grad"]),
+        dtype="float64",
+        compute="float64",
+        what="grad",
+    )
+    assert (result.loss[X != Y] > 0).all()
+
+
+@pytest.mark.parametrize("size", [8, 1 << 17])  # the whole-array and the blocked paths
+def test_masked_arrays_are_rejected_at_any_size(size):
+    """The blocked path dropped the mask, small arrays kept it, 'mean' divided the masked sum
+    by the full count. One rule now: rejected, as np.matrix is."""
+    data = np.linspace(-2.0, 2.0, size)
+    masked = np.ma.masked_array(data, mask=data > 1)
+    for call in (
+        lambda: hb.huber_loss(masked, 0.0),
+        lambda: hb.smooth_l1_loss_and_grad(data, masked),
+        lambda: hb.HuberLoss().loss_grad_hess(masked, data),
+    ):
+        with pytest.raises(TypeError, match="must not be a NumPy masked array"):
+            call()
+
+
+def test_long_double_with_a_float64_subnormal_threshold():
+    """long double operands with a threshold in float64's subnormal range gave NaN/inf
+    Hessians (1 / beta overflowed as a Python float)."""
+    if np.finfo(np.longdouble).nmant <= 52:
+        pytest.skip("long double is double here")
+    x = (X * 1e-300).astype(np.longdouble)
+    for kind in LOSSES:
+        for threshold in (1e-310, 5e-324, 1e-300):
+            for reduction in ("none", "mean", "sum"):
+                result = LOSSES[kind](x, 0.0, reduction=reduction, **{THRESHOLD[kind]: threshold})
+                assert result.hess.dtype == np.longdouble
+                assert_oracle(
+                    kind,
+                    threshold,
+                    x,
+                    np.zeros((), np.longdouble),
+                    result,
+                    reduction=reduction,
+                    dtype="longdouble",
+                )
+
+
+# --- issue 14: undocumented exceptions --------------------------------------------------------
+
+
+def test_torch_sparse_tensors_are_rejected():
+    torch = pytest.importorskip("torch")
+    dense = torch.tensor(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
+        sparse_tensors = (dense.to_sparse(), dense.to_sparse_csr())
+    for sparse in sparse_tensors:
+        for call in (
+            lambda s=sparse: hb.huber_loss(s, dense),
+            lambda s=sparse: hb.smooth_l1_loss(dense, s),
+            lambda s=sparse: hb.huber_loss(dense, dense, weight=s),
+        ):
+            with pytest.raises(TypeError, match=r"must be a dense \(strided\) tensor.*to_dense"):
+                call()
+
+
+def test_num_threads_setting(monkeypatch):
+    """HUBERISH_NUM_THREADS=auto raised ValueError from int()."""
+    monkeypatch.setenv("HUBERISH_NUM_THREADS", "auto")
+    assert _blocks.threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("HUBERISH_NUM_THREADS", "3")
+    assert _blocks.threads() == 3
+    monkeypatch.setenv("HUBERISH_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="`HUBERISH_NUM_THREADS` must be an integer or 'auto'"):
+        _blocks.threads()
+
+
+# --- issue 14: leaked warnings ------------------------------------------------------------------
+
+
+def test_no_numpy_runtime_warnings_where_torch_is_silent(xp, asarray, backend):
+    """Overflow in the cast of a mixed-precision gradient, in 1e308 - (-1e308), in a Python
+    float beyond float32's range beside float32 data: the documented inf, silently (but on
+    Dask, whose NumPy chunks compute outside huberish: docs/semantics.md)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if backend is Backend.DASK:
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
+        x32 = asarray(np.array([3e38, -3e38, 1.0], dtype=np.float32))
+        y64 = asarray(np.array([-1e300, 1e300, 0.0]))
+        mixed = hb.huber_loss_backward(1.0, x32, y64, delta=1e308, reduction="none")
+        assert_oracle_grad = mp_oracle.evaluate(
+            "huber",
+            1e308,
+            np.array([3e38, -3e38, 1.0], dtype=np.float32),
+            np.array([-1e300, 1e300, 0.0]),
+            compute="float64",
+            reduction="none",
+            grad_output=np.float64(1.0),
+        )
+        for got, sign, dtype in ((mixed[0], 1, "float32"), (mixed[1], -1, "float64")):
+            assert dtype_name(got) == dtype
+            with np.errstate(over="ignore"):  # (the oracle's own rounding to float32)
+                want = np.array([float(sign * g) for g in assert_oracle_grad["grad"]]).astype(dtype)
+            np.testing.assert_array_equal(as_numpy(got), want)
+        big = asarray(np.array([1e308, -1e308]))
+        result = hb.smooth_l1_loss_grad_hess(big, -big, reduction="none")
+        assert_oracle(
+            "smooth_l1",
+            1.0,
+            np.array([1e308, -1e308]),
+            np.array([-1e308, 1e308]),
+            result,
+            reduction="none",
+            dtype="float64",
+        )
+        x = asarray(X, dtype="float32")
+        for beyond in (1e39, -1e300):
+            result = hb.pseudo_huber_loss_grad_hess(x, beyond, reduction="none")
+            assert dtype_name(result.loss) == "float32"
+            assert_oracle(
+                "pseudo_huber",
+                1.0,
+                X.astype(np.float32),
+                np.float32(math.copysign(math.inf, beyond)),
+                result,
+                reduction="none",
+                dtype="float32",
+            )
+
+
+def test_float16_mean_is_a_numpy_scalar_as_float32s():
+    for dtype in (np.float16, np.float32, np.float64):
+        for reduction in ("mean", "sum"):
+            loss = hb.huber_loss(X.astype(dtype), Y.astype(dtype), reduction=reduction)
+            assert type(loss) is dtype, (dtype, reduction, type(loss))
+
+
+def test_jax_adapter_numpy_scalar_operand():
+    """The JAX adapter with a NumPy scalar operand: "`input` from jaxlib, `target` from jax"."""
+    pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    from huberish import jax as hjax
+
+    x = jnp.asarray(X)
+    with pytest.warns(UserWarning, match="Using a target size"):  # a 0-d array, as np.float32's
+        loss = hjax.huber_loss(x, np.float64(0.5))
+    exact = mp_oracle.evaluate(
+        "huber", 1.0, X, np.float64(0.5), compute="float64", reduction="mean"
+    )
+    mp_oracle.check(
+        np.asarray(loss),
+        exact["loss"],
+        exact["magnitude"],
+        dtype="float64",
+        compute="float64",
+        what="loss",
+    )
