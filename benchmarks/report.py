@@ -311,6 +311,9 @@ What is compared (loss and gradient with respect to `input`, smooth L1):
 """
 
 
+KEPT = "<!-- report.py keeps what follows: hand-written notes -->\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("result", type=Path)
@@ -329,7 +332,10 @@ def main() -> int:
         .replace("## ", "### ")
         .replace("### Machine", "## Machine", 1)
     )
-    (ROOT / "docs" / "performance.md").write_text(text)
+    page = ROOT / "docs" / "performance.md"
+    # the hand-written part (what the numbers mean, other benchmarks) survives regeneration
+    kept = page.read_text().partition(KEPT)[2] if page.exists() else ""
+    page.write_text(text + ("\n" + KEPT + kept if kept else ""))
     print("wrote docs/performance.md")
     return 0
 

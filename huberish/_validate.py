@@ -144,7 +144,7 @@ def check_axis(axis: Any, *, reduction: Reduction) -> None:
         raise ValueError(msg)
     axes = axis if isinstance(axis, tuple) else (axis,)
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        msg = f"`axis` must be None, an int or a tuple of ints; got {axis!r}."
+        msg = f"`axis` must be None, an int or a tuple of ints; got {axis!r}.{_traced(axis)}"
         raise TypeError(msg)
 
 
@@ -177,8 +177,20 @@ def _as_float(value: Any, *, name: str) -> float:
             return float(value)
         except (TypeError, ValueError, RuntimeError):
             pass
-    msg = f"`{name}` must be a real number; got {value!r}."
+    msg = f"`{name}` must be a real number; got {value!r}.{_traced(value, name=name)}"
     raise TypeError(msg)
+
+
+def _traced(value: Any, *, name: str = "axis") -> str:
+    """A hint for a setting that JAX traced (``jax.jit`` and the transforms trace arguments):
+    settings shape the computation and must be static. By module name: no framework import."""
+    if not type(value).__module__.startswith("jax"):
+        return ""
+    return (
+        f" Under jax.jit or a JAX transform, pass `{name}` as a static argument "
+        f"(jax.jit(f, static_argnames=({name!r},))) or bind it with "
+        f"functools.partial(f, {name}=...)."
+    )
 
 
 def _int_as_float(value: Any) -> float:
@@ -224,6 +236,12 @@ _NUMPY: Namespace | None = np if tuple(map(int, np.__version__.split(".")[:2])) 
 
 def _is_python_scalar(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _weak_scalar(x: Any) -> bool:
+    """Whether `x` is a weakly typed 0-d array: JAX's form of a Python scalar once ``jax.jit``
+    or a transform traces it. Like a Python scalar, it broadcasts without the shape warning."""
+    return bool(getattr(x, "weak_type", False)) and len(_shape(x)) == 0
 
 
 def operand(x: Any, *, name: str) -> Any:
@@ -522,7 +540,12 @@ def check_operands(
         _check_known_shape(x, name=name)
     input_shape, target_shape = _shape(input), _shape(target)
     operands_are_arrays = "input" in arrays and "target" in arrays
-    if operands_are_arrays and input_shape != target_shape and grad_output is None:
+    if (
+        operands_are_arrays
+        and input_shape != target_shape
+        and grad_output is None
+        and not (_weak_scalar(input) or _weak_scalar(target))
+    ):
         warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "

@@ -368,3 +368,41 @@ def test_jax_python_scalar_operand_under_jit_is_static_and_quiet():
     np.testing.assert_allclose(
         grad, jax.grad(lambda a: hb.huber_loss(a, jnp.zeros(3)))(x), rtol=RTOL
     )
+
+
+def test_jax_python_scalar_passed_through_jit_or_grad_is_quiet():
+    # Passed as an argument, the Python scalar is traced: a weakly typed 0-d array, JAX's form
+    # of a Python scalar, which (like one) broadcasts without torch's shape warning, through
+    # the adapter and through the generic function. The values are the oracle's: the same
+    # call with the scalar broadcast to the input's shape by hand (no warning either way).
+    x = jnp.asarray([0.5, -3.0, 1.25])
+    zeros = jnp.zeros(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = [
+            jax.jit(hjax.huber_loss)(x, 0.0),
+            jax.jit(hb.huber_loss)(x, 0.0),
+            jax.jit(jax.grad(hjax.huber_loss))(x, 0.0),
+            jax.grad(hjax.huber_loss, argnums=1)(x, 0.0),
+            jax.grad(hb.huber_loss, argnums=1)(x, 0.0),
+        ]
+        expected = [
+            hb.huber_loss(x, zeros),
+            hb.huber_loss(x, zeros),
+            jax.grad(hb.huber_loss)(x, zeros),
+            jnp.sum(jax.grad(hb.huber_loss, argnums=1)(x, zeros)),
+            jnp.sum(jax.grad(hb.huber_loss, argnums=1)(x, zeros)),
+        ]
+    for got, want in zip(values, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=RTOL)
+    # an explicit, strongly typed 0-d array of another shape still gets torch's warning
+    with pytest.warns(UserWarning, match="Using a target size"):
+        hb.huber_loss(x, jnp.asarray(0.0, dtype=x.dtype))
+
+
+@pytest.mark.parametrize("setting", ["delta", "axis"])
+def test_generic_function_traced_setting_says_how_to_make_it_static(setting):
+    x = jnp.ones((2, 3))
+    value = {"delta": 2.0, "axis": 1}[setting]
+    with pytest.raises(TypeError, match=rf"static_argnames=\('{setting}',\)"):
+        jax.jit(hb.huber_loss)(x, x, **{setting: value})
