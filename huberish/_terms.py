@@ -321,7 +321,10 @@ def _pseudo_huber(
     u = _divide(d, delta, xp=xp)
     small = xp.abs(u) < 1.0
     us = clip(u, -1.0, 1.0, xp=xp)  # the |u| < 1 form sees |u| <= 1
-    big = xp.maximum(xp.abs(u), 1.0)  # the |u| >= 1 form sees |u| >= 1
+    # the |u| >= 1 form sees |u| >= 1; `where`, not `maximum`, whose derivative at the tie
+    # |u| == 1 is split in half by torch and JAX when they differentiate through this code
+    magnitude = xp.abs(u)
+    big = xp.where(small, xp.ones_like(magnitude), magnitude)
     v = 1.0 / big
     hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
     # delta * u and delta**2 are never formed (they under- or overflow for a tiny or huge

@@ -239,7 +239,12 @@ def _element_gradients(
     # (the losses are even in d: for a Python scalar `input`, the Hessian for `target` is it)
     pair = fixed if isinstance(input, torch.Tensor) else fixed[::-1]
     hess = call.loss_grad_hess(pair[0], pair[1], weight).hess.detach()
-    zero = hess * ((live[0] - live[1]) - (fixed[0] - fixed[1]))
+    residual, fixed_residual = live[0] - live[1], fixed[0] - fixed[1]
+    # (an infinite residual: inf - inf would be NaN, and its Hessian is 0 anyway)
+    change = torch.where(
+        torch.isfinite(fixed_residual), residual - fixed_residual, torch.zeros_like(residual)
+    )
+    zero = hess * change
     return [
         (grad + sign * zero.to(grad.dtype)) if isinstance(v, torch.Tensor) else None
         for grad, v, sign in zip(grads, live, (1, -1), strict=True)

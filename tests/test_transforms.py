@@ -406,3 +406,52 @@ def test_generic_function_traced_setting_says_how_to_make_it_static(setting):
     value = {"delta": 2.0, "axis": 1}[setting]
     with pytest.raises(TypeError, match=rf"static_argnames=\('{setting}',\)"):
         jax.jit(hb.huber_loss)(x, x, **{setting: value})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_torch_adapter_infinite_residuals_when_a_graph_is_built(kind):
+    # The second-order path carries the Hessian in a term that is zero in value; at an infinite
+    # residual that term must not become inf - inf = NaN. Oracle: torch's native loss at the
+    # finite residuals (and at +-inf for smooth L1 and Huber); at +-inf the limits: gradient
+    # +-1 (Huber and pseudo-Huber: +-delta), second derivative 0.
+    f, oracle = _torch_pair("function", kind, "sum", None)
+    _, value = THRESHOLD[kind]
+    limit = 1.0 if kind == "smooth_l1" else value
+    x = torch.tensor([math.inf, -math.inf, 1.0, 3.0, 0.2], dtype=torch.float64)
+
+    def derivatives(fn, x):
+        y = torch.zeros_like(x)
+        a = x.clone().requires_grad_()
+        (grad,) = torch.autograd.grad(fn(a, y), a, create_graph=True)
+        (hess,) = torch.autograd.grad(grad.sum(), a)
+        return grad.detach(), hess, tf.grad(lambda b: fn(b, y))(x)
+
+    got = derivatives(f, x)
+    want = derivatives(oracle, x[2:])
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g[2:], w, rtol=RTOL, atol=ATOL)
+    for g in (got[0], got[2]):
+        assert g[:2].tolist() == [limit, -limit]
+    assert got[1][:2].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("delta", [0.5, 1.0, 2.0])
+def test_generic_pseudo_huber_derivatives_at_the_boundary_under_autodiff(delta):
+    # torch and JAX differentiating the generic function itself (no adapter), at |d| == delta
+    # and around it: the analytic d / sqrt(1 + (d / delta)**2) and (1 + (d / delta)**2)**-1.5.
+    d = np.array([1.0, -1.0, 0.999, 1.001, 3.0]) * delta
+    grad_want = d / np.sqrt(1 + (d / delta) ** 2)
+    hess_want = (1 + (d / delta) ** 2) ** -1.5
+    a = torch.tensor(d, requires_grad=True)
+    loss = hb.pseudo_huber_loss(
+        a, torch.zeros(5, dtype=torch.float64), reduction="sum", delta=delta
+    )
+    (grad,) = torch.autograd.grad(loss, a)
+    np.testing.assert_allclose(grad.numpy(), grad_want, rtol=1e-14)
+
+    def total(b):
+        return hb.pseudo_huber_loss(b, jnp.zeros(5), reduction="sum", delta=delta)
+
+    dj = jnp.asarray(d)
+    np.testing.assert_allclose(jax.grad(total)(dj), grad_want, rtol=1e-14)
+    np.testing.assert_allclose(jnp.diag(jax.hessian(total)(dj)), hess_want, rtol=1e-14)
