@@ -34,6 +34,9 @@ def _blocks(path: pathlib.Path) -> list[tuple[int, str]]:
 def _unavailable(block: str) -> set[str]:
     """The libraries a block imports that cannot run here."""
     imported = re.findall(r"^(?:>>> )?(?:import|from) (\w+)", block, flags=re.MULTILINE)
+    # huberish's adapters need their framework, and a block may use one imported earlier
+    imported += re.findall(r"from huberish import (torch|jax)\b", block)
+    imported += re.findall(r"\b(torch|jax)\.", block)
     absent = {name for name in imported if importlib.util.find_spec(name) is None}
     if "cupy" in imported and "cupy" not in absent:
         import cupy
