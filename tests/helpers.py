@@ -26,7 +26,6 @@ __all__ = [
     "assert_close",
     "dtype_name",
     "expect_backend",
-    "import_or_none",
     "optional_import",
     "to_numpy",
 ]
@@ -114,6 +113,3 @@ def assert_close(
         check_device=True,
         xp=xp,
     )
-
-
-import_or_none = optional_import  # the name before huberish._interop; use optional_import
