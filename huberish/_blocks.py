@@ -3,7 +3,7 @@
 Evaluating the kernel on a whole array makes each of its operations a pass over main memory.
 Here each block's temporaries stay in cache: the operands are read once, the gradient is written
 once, into a freshly allocated array, and the peak extra memory is that array plus a few blocks
-per thread. A block is a quarter of the L2 cache of a core (`block_bytes`), and at most two
+per thread. A block is half the L2 cache of a core (`block_bytes`), and at most two
 block temporaries are alive at a time, each released before the next block's are made (more of
 them made glibc return memory to the kernel and fault it back: ~17% of a 1e7 call). Tasks of
 blocks are shared among threads (NumPy releases the GIL in its loops); the per-block loss sums
@@ -65,14 +65,15 @@ def threads() -> int:
 def bytes_per_block(l2_bytes: int | None) -> int:
     """Bytes per block and operand for a core's L2 cache of `l2_bytes` (None: unknown).
 
-    A quarter of the L2 cache, rounded down to a power of two, from 64 KiB to 1 MiB; 256 KiB when
-    unknown. Measured (float32 at 1e7, one thread, 1 MiB L2): the time is flat from an eighth to
-    a half of the L2 per operand; smaller blocks pay a fixed ~15 us of Python and dispatch per
-    block, blocks as large as the L2 lose their cache residency.
+    Half the L2 cache, rounded down to a power of two, from 64 KiB to 1 MiB; 512 KiB when
+    unknown. Measured (1e7 elements, 1 MiB L2, two threads, wall time over the floor): float32
+    2.27x at an eighth of the L2, 1.70x at a quarter, 1.58x at a half, 1.51x at all of it;
+    float64 2.51x, 1.80x, 1.60x, 1.65x. Each block costs Python dispatch that holds the GIL
+    (so the threads queue for it); blocks as large as the L2 lose their cache residency.
     """
     if l2_bytes is None or l2_bytes <= 0:
-        return 1 << 18
-    return 1 << min(20, max(16, (l2_bytes // 4).bit_length() - 1))
+        return 1 << 19
+    return 1 << min(20, max(16, (l2_bytes // 2).bit_length() - 1))
 
 
 @functools.cache
@@ -151,8 +152,10 @@ def evaluate(
             hi = min(lo + block, n)
             d = x[lo:hi] - y[lo:hi]
             if summed:
-                total, g = summed_terms(d, coefficients=coefficients, grad=grad, xp=xp)
+                out = gradient[lo:hi] if grad else None
+                total, g = summed_terms(d, coefficients=coefficients, grad=grad, xp=xp, out=out)
                 sums.append(total)
+                g = None if g is out else g  # (written already)
             else:
                 total, g, _ = weighted_terms(
                     d,

@@ -20,14 +20,16 @@ __all__ = [
     "weighted_terms",
 ]
 
-MAX_DOT = 1 << 13
-"""The longest vector that `summed_terms` reduces with one ``vecdot``; longer ones are reduced in
-pieces of this length, the pieces' sums added. Two reasons, both measured on NumPy 2.4 with
-OpenBLAS: its float32 dot product accumulates in float32, and its error grows with the length
-(against a float64 ``math.fsum``: 1.8e-8 relative in 2**16-element pieces, 2.6e-5 in one
-1e7-element ``vecdot``); and its float64 dot product starts threads beyond 10,000 elements,
-which on a busy machine made one 65,536-element ``vecdot`` cost 10x its single-thread time
-(and twice the CPU time). The pieces cost ~1 us of dispatch each."""
+MAX_DOT = {4: 1 << 16, 8: 1 << 13}
+"""The longest vector, by bytes per element, that `summed_terms` reduces with one ``vecdot``;
+longer ones are reduced in pieces of this length, the pieces' sums added. Measured on NumPy 2.4
+with OpenBLAS: its float32 dot product accumulates in float32, and its error grows with the
+length (against a float64 ``math.fsum``: 1.8e-8 relative in 2**16-element pieces, 2.6e-5 in one
+1e7-element ``vecdot``); its float64 dot product starts threads beyond 10,000 elements, which
+on a busy machine made one 65,536-element ``vecdot`` cost 10x its single-thread time (float32's
+does not). And fewer pieces are better: a 1-d ``vecdot`` holds the GIL (NumPy releases it only
+for 500 or more dot products in one call), so the pieces of the threads of `huberish._blocks`
+queue for it, and 8 pieces per block took 2.1x the floor at 1e7 float32 where one took 1.5x."""
 
 LossName = Literal["smooth_l1", "huber", "pseudo_huber"]
 
@@ -90,17 +92,21 @@ def weighted_terms(
 
 
 def summed_terms(
-    d: Array, *, coefficients: Coefficients, grad: bool, xp: Namespace
+    d: Array, *, coefficients: Coefficients, grad: bool, xp: Namespace, out: Array | None = None
 ) -> tuple[Array, Array | None]:
     """The sum of the loss terms of the 1-d, non-empty `d` (0-d), and the gradient terms.
 
     Smooth L1 and Huber with a finite ``beta > 0`` reduce their loss terms, the product of two
-    factors, with a dot product (``vecdot``, in pieces of at most `MAX_DOT` elements) instead of
+    factors, with a dot product (``vecdot``, in pieces, see `MAX_DOT`) instead of
     a multiply and a sum: one pass and one temporary fewer, and on NumPy the dot product runs on
     BLAS. The terms and the gradient are those of `element_terms`. Meant for NumPy: on torch
     ``vecdot`` is slower than the sum and accumulates in float32 over the whole vector (measured
     5.8e-3 relative error at 1e7 float32), so the callers use it on NumPy only. The other losses
     and limits sum `element_terms`. `d` is a temporary the caller owns (see `element_terms`).
+
+    `out`, a NumPy or CuPy array of `d`'s shape and dtype, may receive the gradient terms (the
+    blocked path's slice of its result: a copy pass fewer); the caller compares the returned
+    gradient with it, for the cases that do not write there.
     """
     name, beta, scale, divisor = coefficients
     if name != "pseudo_huber" and 0.0 < beta < math.inf and divisor:
@@ -114,6 +120,7 @@ def summed_terms(
             hess=False,
             xp=xp,
             summed=True,
+            out=out,
         )
         return terms.loss, terms.grad
     terms = element_terms(d, coefficients=coefficients, loss=True, grad=grad, xp=xp)
@@ -164,9 +171,11 @@ def _smooth_l1(
     hess: bool,
     xp: Namespace,
     summed: bool = False,
+    out: Array | None = None,
 ) -> Terms:
     """``scale * smooth_l1(d, beta) / divisor``, for finite ``beta > 0``; with `summed`, the
-    sum of the loss terms over the 1-d `d` (see `summed_terms`) instead of the terms.
+    sum of the loss terms over the 1-d `d` (see `summed_terms`, also for `out`) instead of the
+    terms.
 
     Smooth L1 is ``scale = 1``; Huber with `delta` is ``beta = scale = delta``. With
     ``r = clip(d, -beta, beta)``::
@@ -210,7 +219,10 @@ def _smooth_l1(
     if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
         r *= 0.5
         d -= r
-        r /= slope_divisor
+        if out is None:
+            r /= slope_divisor
+        else:  # into the caller's output (ufunc `out`, which NumPy and CuPy have)
+            r = xp.divide(r, slope_divisor, out=out)
         if summed:  # sum(r * d): one dot product instead of a multiply and a sum
             return Terms(_dot(r, d, xp=xp), r if grad else None, curvature)
         d *= r
@@ -350,13 +362,13 @@ def _sign(d: Array, *, xp: Namespace) -> Array:
 
 
 def _dot(a: Array, b: Array, *, xp: Namespace) -> Array:
-    """``a . b`` of 1-d arrays, in pieces of at most `MAX_DOT` elements."""
-    n = a.shape[0]
-    if n <= MAX_DOT:
+    """``a . b`` of 1-d arrays, in pieces of at most `MAX_DOT` elements for their dtype."""
+    n, piece = a.shape[0], MAX_DOT.get(getattr(a.dtype, "itemsize", 8), 1 << 13)
+    if n <= piece:
         return xp.vecdot(a, b)
-    total = xp.vecdot(a[:MAX_DOT], b[:MAX_DOT])
-    for lo in range(MAX_DOT, n, MAX_DOT):
-        total = total + xp.vecdot(a[lo : lo + MAX_DOT], b[lo : lo + MAX_DOT])
+    total = xp.vecdot(a[:piece], b[:piece])
+    for lo in range(piece, n, piece):
+        total = total + xp.vecdot(a[lo : lo + piece], b[lo : lo + piece])
     return total
 
 

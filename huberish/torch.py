@@ -23,6 +23,7 @@ import os
 import sys
 from typing import Any
 
+import numpy as np
 import torch
 
 from ._compat import array_namespace
@@ -148,8 +149,45 @@ class _Loss(_ReverseLoss):
 
 
 def _loss_and_grad(input: Any, target: Any, weight: Any, call: Options) -> tuple[Any, Any]:
-    """The loss and its gradient for `input`, validated, from the generic kernel."""
-    return tuple(call.loss_and_grad(input, target, weight, xp=_XP))
+    """The loss and its gradient for `input`, validated, from the generic kernel.
+
+    Plain CPU tensors are handed to it as NumPy arrays sharing their memory, so that its NumPy
+    path (blocks, threads, ``vecdot`` reductions, less dispatch per operation) computes them;
+    the results come back as tensors sharing the NumPy results' memory. Measured (float32,
+    forward + backward): 1e6 elements 17.7 -> 11.0 ms, 256 elements 334 -> 267 us.
+    """
+    arrays = _numpy_views(input, target, weight)
+    if arrays is None:
+        return tuple(call.loss_and_grad(input, target, weight, xp=_XP))
+    loss, grad = call.loss_and_grad(*arrays)
+    return _from_numpy(loss), _from_numpy(grad)
+
+
+_VIEWABLE = (torch.Tensor, torch.nn.Parameter)
+"""Tensor types that are plain memory (not subclasses such as fake or distributed tensors)."""
+
+
+def _numpy_views(*values: Any) -> tuple[Any, ...] | None:
+    """NumPy arrays sharing the memory of plain strided CPU tensors (Python scalars and None
+    stay as they are); None if any tensor is not one, or while Dynamo traces."""
+    if torch.compiler.is_compiling():
+        return None
+    views = []
+    for value in values:
+        if isinstance(value, torch.Tensor):
+            if type(value) not in _VIEWABLE or value.device.type != "cpu":
+                return None
+            if value.layout != torch.strided:
+                return None
+            value = value.detach().numpy()
+        views.append(value)
+    return tuple(views)
+
+
+def _from_numpy(value: Any) -> torch.Tensor:
+    """A tensor sharing the memory of a NumPy result (a NumPy scalar becomes a 0-d tensor)."""
+    array = np.asarray(value)
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
 _COMPILE_SETTING = "HUBERISH_TORCH_COMPILE"

@@ -94,13 +94,13 @@ def test_inputs_are_untouched_and_may_be_read_only_or_strided():
 @pytest.mark.parametrize(
     "l2", [None, 0, 1, 32 << 10, 256 << 10, 1 << 20, 1280 << 10, 2 << 20, 1 << 30]
 )
-def test_block_size_is_a_quarter_of_the_l2_cache_clamped(l2):
+def test_block_size_is_half_the_l2_cache_clamped(l2):
     got = _blocks.bytes_per_block(l2)
     if not l2:
-        expected = 256 << 10  # the fallback
+        expected = 512 << 10  # the fallback
     else:
-        quarter = 2 ** math.floor(math.log2(l2 / 4)) if l2 >= 4 else 1
-        expected = min(1 << 20, max(64 << 10, quarter))
+        half = 2 ** math.floor(math.log2(l2 / 2)) if l2 >= 2 else 1
+        expected = min(1 << 20, max(64 << 10, half))
     assert got == expected
 
 
