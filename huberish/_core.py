@@ -32,6 +32,8 @@ def evaluate(
     The gradients are those of ``sum(grad_output * loss)`` (``request.grad_output`` defaults to
     1), summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
     """
+    if request.plain and loss and not hessian and request.size < blocks.MIN_SIZE:
+        return _plain(request, grad=gradients == ("input",))
     xp, grad_output = request.xp, request.grad_output
     coefficients = Coefficients(
         request.loss,
@@ -100,6 +102,26 @@ def evaluate(
         h = _sum_to_shape(element_hess, request.input_shape, xp=xp)
         results.append(_cast(h, request.input_grad_dtype, xp=xp))
     return reduced, results
+
+
+def _plain(request: Request[Any], *, grad: bool) -> tuple[Array, list[Array]]:
+    """`evaluate` of a small plain request (`Request.plain`; the gradient for `input` or none):
+    what the general path does for it, without its checks (nothing to broadcast, cast, keep or
+    sum to shape), since per-call overhead is most of a small call."""
+    xp, shape = request.xp, request.shape
+    divisor = request.size if request.reduction == "mean" else 1
+    coefficients = Coefficients(request.loss, request.beta, request.scale, divisor)
+    with overflow_unwarned(xp):
+        d = request.input - request.target
+        flat = len(shape) == 1
+        total, g = summed_terms(
+            d if flat else xp.reshape(d, (-1,)), coefficients=coefficients, grad=grad, xp=xp
+        )
+    if type(total) is np.ndarray:  # as NumPy reduces: a scalar
+        total = total[()]
+    if g is None:
+        return total, []
+    return total, [g if flat else xp.reshape(g, shape)]
 
 
 def _in_blocks(request: Request[Any]) -> bool:

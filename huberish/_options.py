@@ -6,6 +6,7 @@ The public functions validate their options along with their operands, in torch'
 through `compute_loss`, `compute_loss_and_grad`, `compute_loss_grad_hess` or `compute_backward`.
 """
 
+import functools
 from typing import Any, Generic, NamedTuple
 
 from ._compat import Array, ArrayT, Namespace
@@ -200,6 +201,8 @@ def validate_call(
     if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
         reduction = resolve_reduction(size_average, reduce, reduction)
     shape = broadcast_shape(operands)
+    if axis is None and _usual(threshold, reduction, keepdims):
+        return _usual_options(loss, threshold, reduction, keepdims)._request(operands, shape, None)
     resolved = resolve_reduction(reduction=reduction)  # then the reduction string
     check_axis(axis, reduction=resolved)
     axes = normalise_axis(axis, ndim=len(shape))
@@ -208,6 +211,29 @@ def validate_call(
         loss, check_threshold(loss, threshold), resolved, axis, keepdims=bool(keepdims)
     )
     return options._request(operands, shape, axes)
+
+
+def _usual(threshold: Any, reduction: Any, keepdims: Any) -> bool:
+    """Whether these settings may come from `_usual_options`' cache: the usual types and
+    values (a positive float threshold: 0.0 and -0.0 would share an entry; a reduction that
+    does not warn, since a remembered call would not warn again)."""
+    return (
+        type(threshold) is float
+        and threshold > 0.0
+        and type(reduction) is str
+        and reduction in ("mean", "sum", "none")
+        and type(keepdims) is bool
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _usual_options(loss: LossName, threshold: float, reduction: str, keepdims: bool) -> Options:
+    """`validate_call`'s checks of the settings, with ``axis=None``, remembered for the usual
+    settings (a small call spends a tenth of its time on them); a failing check raises, and is
+    not remembered."""
+    resolved = resolve_reduction(reduction=reduction)
+    check_keepdims(keepdims)
+    return Options(loss, check_threshold(loss, threshold), resolved, None, keepdims=keepdims)
 
 
 def compute_loss(request: Request[ArrayT]) -> ArrayT:

@@ -90,6 +90,10 @@ class Request(Generic[ArrayT]):
     """Number of elements of the broadcast shape."""
     count: int = field(init=False)
     """Number of elements each reduced loss sums over (the 'mean' divisor)."""
+    plain: bool = False
+    """Whether this is the common call that `huberish._core` may take straight to the kernel:
+    NumPy operands of one shape (at least 1-d) and dtype, the computation and result dtype, no
+    `weight`, no `grad_output`, the loss summed over all of its (at least one) elements."""
 
     def __post_init__(self) -> None:
         self.size = math.prod(self.shape)
@@ -714,5 +718,14 @@ def _short_request(
         1.0 if loss == "smooth_l1" else threshold,
         None,
         keepdims,
+    )
+    result.plain = (
+        grad_output is None
+        and not keepdims
+        and reduction != "none"
+        and len(shape) > 0
+        and result.size > 0
+        and dtype in _SHORT_DTYPES  # (native byte order: the kernel's results are)
+        and dtype == operands.result_dtype == operands.input_grad_dtype
     )
     return result
