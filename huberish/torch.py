@@ -175,9 +175,7 @@ def _numpy_views(*values: Any) -> tuple[Any, ...] | None:
     views = []
     for value in values:
         if isinstance(value, torch.Tensor):
-            if type(value) not in _VIEWABLE or value.device.type != "cpu":
-                return None
-            if value.layout != torch.strided:
+            if not (type(value) in _VIEWABLE and value.is_cpu and value.layout is torch.strided):
                 return None
             value = value.detach().numpy()
         views.append(value)
