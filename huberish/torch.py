@@ -60,10 +60,10 @@ class _ReverseLoss(torch.autograd.Function):
         input, target, weight, static = inputs
         call = static.call
         tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
-        # the element gradient that a first-order forward kept (see `_Loss.forward`)
-        kept, static.grad = static.grad, None
-        ctx.kept_grad = kept is not None
-        ctx.save_for_backward(*tensors, *([kept] if ctx.kept_grad else []))
+        # the element gradient that a first-order forward kept (see `_Loss.forward`): ours, not
+        # an input or output, so an attribute (unpacking saved tensors costs microseconds)
+        ctx.kept, static.grad = static.grad, None
+        ctx.save_for_backward(*tensors)
         ctx.save_for_forward(*tensors)
         ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in (input, target)]
         ctx.call = call
@@ -80,11 +80,14 @@ class _ReverseLoss(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
         wanted = ctx.needs_input_grad
         second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
-        if ctx.kept_grad and not second_order:
+        kept = ctx.kept
+        if kept is not None and not second_order:
             # the forward's element gradient (`_Loss.forward`): one multiply, no kernel; in
             # place when the graph is freed after this pass (nothing reads it again)
-            kept = ctx.saved_tensors[3]
-            grad = grad_output * kept if _keep_graph() else kept.mul_(grad_output)
+            if _keep_graph():
+                grad = grad_output * kept
+            else:
+                grad, ctx.kept = kept.mul_(grad_output), None
             return (grad if wanted[0] else None, -grad if wanted[1] else None, None, None)
         input, target, weight = _ReverseLoss._operands(ctx)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
