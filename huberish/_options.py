@@ -227,7 +227,9 @@ def _usual(threshold: Any, reduction: Any, keepdims: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _usual_options(loss: LossName, threshold: float, reduction: str, keepdims: bool) -> Options:
+def _usual_options(
+    loss: LossName, threshold: float, reduction: ReductionArgument, keepdims: bool
+) -> Options:
     """`validate_call`'s checks of the settings, with ``axis=None``, remembered for the usual
     settings (a small call spends a tenth of its time on them); a failing check raises, and is
     not remembered."""
