@@ -172,13 +172,16 @@ _VIEWABLE = (torch.Tensor, torch.nn.Parameter)
 
 def _numpy_views(*values: Any) -> tuple[Any, ...] | None:
     """NumPy arrays sharing the memory of plain strided CPU tensors (Python scalars and None
-    stay as they are); None if any tensor is not one, or while Dynamo traces."""
+    stay as they are); None if any tensor is not one (its negative bit set included), or while
+    Dynamo traces."""
     if torch.compiler.is_compiling():
         return None
     views = []
     for value in values:
         if isinstance(value, torch.Tensor):
             if not (type(value) in _VIEWABLE and value.is_cpu and value.layout is torch.strided):
+                return None
+            if value.is_neg():  # a lazily negated view (``z.conj().imag``): NumPy has no view
                 return None
             value = value.detach().numpy()
         views.append(value)

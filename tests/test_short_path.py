@@ -130,3 +130,109 @@ def test_short_path_is_taken_for_the_common_call():
     assert operands.compute_dtype == np.float32
     for bad in (np.ma.masked_array(x), x[0, 0], x.astype(np.float16), x.tolist()):
         assert _validate._short_operands(bad, y, None, None, xp=None) is None
+
+
+def _plain_operands(dtype):
+    """Operands that `Request.plain` takes, in the layouts and values that could tell it apart
+    from the general path: 1-d (no reshape), N-d, size 1, strided, reversed, Fortran-order,
+    read-only and broadcast views; NaN, infinities, values whose difference overflows, zeros
+    of both signs and subnormals."""
+    base = RNG.standard_normal((6, 5)) * 3
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e308, -1e308, 5e-324, 1e-40, 3e38])
+    top = np.finfo(dtype).max
+    with np.errstate(over="ignore"):  # (the float32 cast of the float64 specials)
+        yield base[0].astype(dtype), base[1].astype(dtype)
+        yield base.reshape(2, 3, 5).astype(dtype), (base * 0.3).reshape(2, 3, 5).astype(dtype)
+        yield base[:1, :1].astype(dtype), base[1:2, :1].astype(dtype)
+        yield base.astype(dtype)[:, ::2], base.astype(dtype)[::-1, ::2]
+        yield np.asfortranarray(base.astype(dtype)), base.T.copy().T.astype(dtype)
+        yield base.astype(dtype).T, (base * 0.1).astype(dtype).T
+        read_only = base.astype(dtype)
+        read_only.flags.writeable = False
+        yield read_only, np.broadcast_to(base[0].astype(dtype), (6, 5))
+        yield special.astype(dtype), special[::-1].astype(dtype)
+        yield special.reshape(2, 5).astype(dtype), -special.reshape(2, 5).astype(dtype)
+        yield np.array([top, -top, top, 1.0], dtype), np.array([-top, top, -top, 1.0], dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_plain_request_is_the_general_path(dtype, monkeypatch):
+    """`Request.plain` (the kernel called straight from the short path) gives what the general
+    orchestration gives, bit for bit, with the same types and dtypes and no warning, for every
+    entry point and threshold edge; the operands are not written."""
+    thresholds = [1.0, 0.7, 2, True, np.float32(0.5), 0.0, 5e-324, 1e-40, 1e38, 1e300, np.inf]
+    original = _validate._short_request
+
+    def not_plain(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if result is not None:
+            result.plain = False
+        return result
+
+    for x, y in _plain_operands(dtype):
+        saved = x.copy(), y.copy()
+        for threshold, reduction in itertools.product(thresholds, ["mean", "sum"]):
+            calls = list(_calls(x, y, threshold, reduction, None, False))
+            plain = [_outcome(call) for call in calls]
+            with monkeypatch.context() as patch:
+                patch.setattr(_validate, "_short_request", not_plain)
+                general = [_outcome(call) for call in calls]
+            assert plain == general, (x.shape, threshold, reduction)
+            assert all(not caught for _, caught in plain), (x.shape, threshold, reduction)
+        np.testing.assert_array_equal(x, saved[0])
+        np.testing.assert_array_equal(y, saved[1])
+
+
+def test_plain_request_is_taken():
+    """The common small call is plain; what it does not cover is not."""
+    x, y = BASE.astype(np.float32), (BASE * 0.5).astype(np.float32)
+    options = Options.build("huber", 1.0, reduction="sum")
+    assert options.prepare(x, y).plain
+    assert options.prepare(x[0], y[0]).plain
+    assert not options.prepare(x, y, grad_output=1.0).plain
+    assert not options.prepare(x[:0], y[:0]).plain
+    assert not options.prepare(x[0, 0].reshape(()), y[0, 0].reshape(())).plain
+    assert not Options.build("huber", 1.0, reduction="none").prepare(x, y).plain
+    assert not Options.build("huber", 1.0, keepdims=True).prepare(x, y).plain
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"reduction": "elementwise_mean"},
+        {"size_average": False},
+        {"reduce": False},
+        {"size_average": True, "reduction": "sum"},
+        {"beta": -1.0},
+        {"beta": float("nan")},
+        {"beta": "1"},
+        {"reduction": "avg"},
+        {"keepdims": 1},
+        {"beta": -0.0},
+        {"beta": 0.0},
+        {"beta": True},
+        {"beta": 2},
+        {"beta": np.float32(0.5)},
+        {"beta": np.asarray(0.5)},
+        {"keepdims": np.True_},
+        {"beta": 0.5, "reduction": "sum", "keepdims": True},
+    ],
+    ids=repr,
+)
+def test_remembered_settings_checks_warn_and_raise_on_every_call(settings, monkeypatch):
+    """`_usual_options` remembers the usual settings' checks: every call still warns and raises
+    as the checks made each time do (the same outcome three times in a row, before and after
+    the cache has the entry), and odd threshold types behave as without the cache."""
+    from huberish import _options
+
+    x, y = BASE[0], BASE[1] * 0.5
+    outcomes = [_outcome(lambda: hb.smooth_l1_loss(x, y, **settings)) for _ in range(3)]
+    with monkeypatch.context() as patch:
+        patch.setattr(_options, "_usual", lambda *args: False)
+        unremembered = _outcome(lambda: hb.smooth_l1_loss(x, y, **settings))
+    assert outcomes == [unremembered] * 3
+    deprecated = settings == {"reduction": "elementwise_mean"} or not {
+        "size_average",
+        "reduce",
+    }.isdisjoint(settings)
+    assert bool(unremembered[1]) == deprecated  # (the deprecation warnings, every time)

@@ -306,3 +306,25 @@ def test_compiled_forward_matches_torch(dtype, monkeypatch):
             rtol = 1e-5 if dtype == torch.float32 else 1e-12
             for got, want in zip(*results, strict=True):
                 torch.testing.assert_close(got, want, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize("negated", ["input", "target"])
+def test_operands_with_the_negative_bit_set(kind, negated):
+    """A lazily negated view (``z.conj().imag``, the negative bit set) has no NumPy view: the
+    CPU forward that computes on NumPy views must fall back, not raise; values and both
+    gradients as torch's native loss."""
+    ours, theirs, name = LOSSES[kind]
+    generator = torch.Generator().manual_seed(3)
+    z = torch.randn(4, 5, dtype=torch.complex128, generator=generator) * 2
+    plain = torch.randn(4, 5, dtype=torch.float64, generator=generator)
+    results = []
+    for function in (ours, theirs):
+        lazy = z.conj().imag
+        assert lazy.is_neg()
+        x, y = (lazy, plain) if negated == "input" else (plain, lazy)
+        x, y = x.detach().requires_grad_(), y.detach().requires_grad_()
+        loss = function(x, y, **{name: 0.7})
+        results.append((loss, *torch.autograd.grad(loss, (x, y))))
+    for got, want in zip(*results, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
