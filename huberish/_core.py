@@ -117,9 +117,7 @@ def _plain(request: Request[Any], *, grad: bool) -> tuple[Array, list[Array]]:
         total, g = summed_terms(
             d if flat else xp.reshape(d, (-1,)), coefficients=coefficients, grad=grad, xp=xp
         )
-    if type(total) is np.ndarray:  # as NumPy reduces: a scalar
-        total = total[()]
-    if g is None:
+    if g is None:  # (`total` is a NumPy scalar, as NumPy reduces a 1-d array)
         return total, []
     return total, [g if flat else xp.reshape(g, shape)]
 
