@@ -32,8 +32,11 @@ def evaluate(
     The gradients are those of ``sum(grad_output * loss)`` (``request.grad_output`` defaults to
     1), summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
     """
-    if request.plain and loss and not hessian and request.size < blocks.MIN_SIZE:
-        return _plain(request, grad=gradients == ("input",))
+    if request.plain and not hessian and request.size < blocks.MIN_SIZE:
+        if loss and request.grad_output is None and gradients in ((), ("input",)):
+            return _plain(request, grad=bool(gradients))
+        if not loss:
+            return _plain_backward(request, gradients)
     xp, grad_output = request.xp, request.grad_output
     coefficients = Coefficients(
         request.loss,
@@ -120,6 +123,26 @@ def _plain(request: Request[Any], *, grad: bool) -> tuple[Array, list[Array]]:
     if g is None:  # (`total` is a NumPy scalar, as NumPy reduces a 1-d array)
         return total, []
     return total, [g if flat else xp.reshape(g, shape)]
+
+
+def _plain_backward(
+    request: Request[Any], gradients: tuple[Operand, ...]
+) -> tuple[None, list[Array]]:
+    """`evaluate`'s gradients (no loss) of a small plain request, as `_plain` for the loss."""
+    xp = request.xp
+    divisor = request.size if request.reduction == "mean" else 1
+    coefficients = Coefficients(request.loss, request.beta, request.scale, divisor)
+    with overflow_unwarned(xp):
+        g: Array = weighted_terms(
+            request.input - request.target,
+            None,
+            request.grad_output,
+            coefficients=coefficients,
+            loss=False,
+            grad=True,
+            xp=xp,
+        ).grad
+    return None, [g if operand == "input" else -g for operand in gradients]
 
 
 def _in_blocks(request: Request[Any]) -> bool:

@@ -93,7 +93,8 @@ class Request(Generic[ArrayT]):
     plain: bool = False
     """Whether this is the common call that `huberish._core` may take straight to the kernel:
     NumPy operands of one shape (at least 1-d) and dtype, the computation and result dtype, no
-    `weight`, no `grad_output`, the loss summed over all of its (at least one) elements."""
+    `weight`, no `grad_output` or a scalar one, the loss summed over all of its (at least one)
+    elements."""
 
     def __post_init__(self) -> None:
         self.size = math.prod(self.shape)
@@ -664,6 +665,11 @@ def request(
     return result
 
 
+def _zero_d_of(x: Any, dtype: Any) -> bool:
+    """Whether `x` (a NumPy array or scalar) is 0-d of `dtype`."""
+    return bool(x.ndim == 0 and x.dtype == dtype)
+
+
 def _short_request(
     operands: Operands,
     *,
@@ -676,16 +682,18 @@ def _short_request(
 ) -> Request[Any] | None:
     """`request`'s result for the common call (see `_short_operands`), or None.
 
-    Operands of one shape and the computation dtype, no `weight`, no `axis`, `grad_output` None
-    or a Python scalar: nothing to cast, nothing that can fail to fit, nothing to reshape.
+    Operands of one shape and the computation dtype, no `weight`, no `axis`, `grad_output` None,
+    a Python scalar, or (for a reduced loss) a 0-d array or NumPy scalar of that dtype: nothing
+    to cast, nothing that can fail to fit, nothing to reshape.
     """
     input, target, grad_output = operands.input, operands.target, operands.grad_output
+    python_grad = grad_output is None or type(grad_output) is float or type(grad_output) is int
     if not (
         axis is None
         and operands.weight is None
         and type(input) is np.ndarray
         and type(target) is np.ndarray
-        and (grad_output is None or type(grad_output) is float or type(grad_output) is int)
+        and (python_grad or (reduction != "none" and type(grad_output) in _SHORT_GRAD_OUTPUTS))
     ):
         return None
     dtype = input.dtype
@@ -694,10 +702,11 @@ def _short_request(
         and target.dtype == dtype
         and input.shape == shape
         and target.shape == shape
+        and (python_grad or _zero_d_of(grad_output, dtype))
     ):
         return None
-    if grad_output is not None:  # beyond the dtype's range: its inf, as the full path gives
-        grad_output = _python_scalar_in(grad_output, dtype, xp=operands.xp)
+    if grad_output is not None and python_grad:  # beyond the dtype's range: its inf, as the
+        grad_output = _python_scalar_in(grad_output, dtype, xp=operands.xp)  # full path gives
     result: Request[Any] = Request(
         operands.xp,
         loss,
@@ -720,8 +729,7 @@ def _short_request(
         keepdims,
     )
     result.plain = (
-        grad_output is None
-        and not keepdims
+        not keepdims
         and reduction != "none"
         and len(shape) > 0
         and result.size > 0

@@ -169,16 +169,23 @@ def test_plain_request_is_the_general_path(dtype, monkeypatch):
             result.plain = False
         return result
 
+    # the backward's grad_output: none (it raises), Python scalars, a NumPy scalar and a 0-d
+    # array of the operands' dtype (plain), and one of another dtype (not plain: it is cast)
+    other = np.float64 if dtype == "float32" else np.float32
+    grad_outputs = [None, 2.5, 3, np.dtype(dtype).type(-1.5), np.asarray(0.5, dtype), other(2.0)]
     for x, y in _plain_operands(dtype):
         saved = x.copy(), y.copy()
-        for threshold, reduction in itertools.product(thresholds, ["mean", "sum"]):
-            calls = list(_calls(x, y, threshold, reduction, None, False))
+        for threshold, reduction, grad_output in itertools.product(
+            thresholds, ["mean", "sum"], grad_outputs
+        ):
+            calls = list(_calls(x, y, threshold, reduction, grad_output, False))
             plain = [_outcome(call) for call in calls]
             with monkeypatch.context() as patch:
                 patch.setattr(_validate, "_short_request", not_plain)
                 general = [_outcome(call) for call in calls]
-            assert plain == general, (x.shape, threshold, reduction)
-            assert all(not caught for _, caught in plain), (x.shape, threshold, reduction)
+            case = (x.shape, threshold, reduction, grad_output)
+            assert plain == general, case
+            assert all(not caught for _, caught in plain), case
         np.testing.assert_array_equal(x, saved[0])
         np.testing.assert_array_equal(y, saved[1])
 
@@ -189,7 +196,14 @@ def test_plain_request_is_taken():
     options = Options.build("huber", 1.0, reduction="sum")
     assert options.prepare(x, y).plain
     assert options.prepare(x[0], y[0]).plain
-    assert not options.prepare(x, y, grad_output=1.0).plain
+    assert options.prepare(x, y, grad_output=1.0).plain  # a backward with a scalar grad_output
+    assert options.prepare(x, y, grad_output=np.float32(2.0)).plain
+    assert options.prepare(x, y, grad_output=np.asarray(2.0, dtype=np.float32)).plain
+    assert not options.prepare(x, y, grad_output=np.float64(2.0)).plain  # (cast: not plain)
+    kept = Options.build("huber", 1.0, reduction="sum", keepdims=True)
+    assert not kept.prepare(x, y, grad_output=np.ones((1, 1), dtype=np.float32)).plain
+    none = Options.build("huber", 1.0, reduction="none")
+    assert not none.prepare(x, y, grad_output=np.ones_like(x)).plain
     assert not options.prepare(x[:0], y[:0]).plain
     assert not options.prepare(x[0, 0].reshape(()), y[0, 0].reshape(())).plain
     assert not Options.build("huber", 1.0, reduction="none").prepare(x, y).plain
