@@ -38,13 +38,7 @@ def evaluate(
         if not loss:
             return _plain_backward(request, gradients)
     xp, grad_output = request.xp, request.grad_output
-    coefficients = Coefficients(
-        request.loss,
-        request.beta,
-        request.scale,
-        # (an empty 'mean' has no terms to divide; `_reduce` makes it NaN)
-        max(request.count, 1) if request.reduction == "mean" else 1,
-    )
+    coefficients = _coefficients(request)
     grad = bool(gradients)
     # (inf beyond the range, NaN for inf - inf: silently, as in torch; see the helper)
     with overflow_unwarned(xp):
@@ -107,13 +101,23 @@ def evaluate(
     return reduced, results
 
 
+def _coefficients(request: Request[Any]) -> Coefficients:
+    """The per-element terms' coefficients of `request` (its 'mean' divisor included)."""
+    return Coefficients(
+        request.loss,
+        request.beta,
+        request.scale,
+        # (an empty 'mean' has no terms to divide; `_reduce` makes it NaN)
+        max(request.count, 1) if request.reduction == "mean" else 1,
+    )
+
+
 def _plain(request: Request[Any], *, grad: bool) -> tuple[Array, list[Array]]:
     """`evaluate` of a small plain request (`Request.plain`; the gradient for `input` or none):
     what the general path does for it, without its checks (nothing to broadcast, cast, keep or
     sum to shape), since per-call overhead is most of a small call."""
     xp, shape = request.xp, request.shape
-    divisor = request.size if request.reduction == "mean" else 1
-    coefficients = Coefficients(request.loss, request.beta, request.scale, divisor)
+    coefficients = _coefficients(request)
     with overflow_unwarned(xp):
         d = request.input - request.target
         flat = len(shape) == 1
@@ -130,8 +134,7 @@ def _plain_backward(
 ) -> tuple[None, list[Array]]:
     """`evaluate`'s gradients (no loss) of a small plain request, as `_plain` for the loss."""
     xp = request.xp
-    divisor = request.size if request.reduction == "mean" else 1
-    coefficients = Coefficients(request.loss, request.beta, request.scale, divisor)
+    coefficients = _coefficients(request)
     with overflow_unwarned(xp):
         g: Array = weighted_terms(
             request.input - request.target,

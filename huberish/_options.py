@@ -230,12 +230,10 @@ def _usual(threshold: Any, reduction: Any, keepdims: Any) -> bool:
 def _usual_options(
     loss: LossName, threshold: float, reduction: ReductionArgument, keepdims: bool
 ) -> Options:
-    """`validate_call`'s checks of the settings, with ``axis=None``, remembered for the usual
-    settings (a small call spends a tenth of its time on them); a failing check raises, and is
-    not remembered."""
-    resolved = resolve_reduction(reduction=reduction)
-    check_keepdims(keepdims)
-    return Options(loss, check_threshold(loss, threshold), resolved, None, keepdims=keepdims)
+    """`Options.build` (the settings' checks of `validate_call`, in its order) with
+    ``axis=None``, remembered for the usual settings (a small call spends a tenth of its time on
+    them); a failing check raises, and is not remembered."""
+    return Options.build(loss, threshold, reduction=reduction, keepdims=keepdims)
 
 
 def compute_loss(request: Request[ArrayT]) -> ArrayT:
