@@ -15,39 +15,38 @@ import os
 import pathlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from ._compat import Array, Namespace, overflow_unwarned
-from ._terms import Coefficients, summed_terms, weighted_terms
+import numpy as np
+
+from ._compat import Array, is_numpy_namespace, overflow_unwarned
+from ._losses import Coefficients, weighted_terms
+
+if TYPE_CHECKING:
+    from ._kernel import Request
 
 __all__ = [
     "MIN_SIZE",
+    "MIN_SIZE_PER_THREAD",
     "TASK_BYTES",
-    "BlockedResult",
     "block_bytes",
     "bytes_per_block",
     "evaluate",
+    "takes",
     "threads",
+    "workers",
 ]
 
 TASK_BYTES = 1 << 21
 """Bytes per task and operand: a thread's unit of work (several blocks)."""
 MIN_SIZE = 1 << 17
 """Elements below which the whole-array kernel is as fast."""
-_MIN_SIZE_PER_THREAD = 1 << 20
+MIN_SIZE_PER_THREAD = 1 << 20
+"""Elements per thread below which fewer threads are used."""
 
-_executor: ThreadPoolExecutor | None = None
+_pool_of: tuple[int, ThreadPoolExecutor] | None = None
+"""The thread count and the pool of `_pool`."""
 _lock = threading.Lock()
-
-
-class BlockedResult(NamedTuple):
-    """The loss and the per-element gradient of a blocked evaluation; None where not asked."""
-
-    loss: Array | None
-    """The sum of the (weighted, 'mean'-divided) element losses, 0-d; or, with
-    ``keep_elements``, the element losses themselves, with the operands' shape."""
-    grad: Array | None
-    """The per-element gradient (times the weight and `grad_output`), with the operands' shape."""
 
 
 def threads() -> int:
@@ -107,6 +106,21 @@ def _cache_bytes(
     return None
 
 
+def takes(request: "Request[Any]") -> bool:
+    """Whether `evaluate` takes this request: large, unbroadcast NumPy operands of one dtype, a
+    loss over all axes, a scalar `grad_output` if any."""
+    grad_output, weight = request.grad_output, request.weight
+    return (
+        request.size >= MIN_SIZE
+        and is_numpy_namespace(request.xp)
+        and request.axis is None
+        and request.input_shape == request.target_shape == request.shape
+        and request.input.dtype == request.target.dtype
+        and (weight is None or isinstance(weight, float) or tuple(weight.shape) == request.shape)
+        and (grad_output is None or isinstance(grad_output, int | float) or grad_output.ndim == 0)
+    )
+
+
 def evaluate(
     input: Array,
     target: Array,
@@ -117,77 +131,74 @@ def evaluate(
     loss: bool,
     grad: bool,
     keep_elements: bool,
-    xp: Namespace,
-) -> BlockedResult:
-    """`huberish._terms.weighted_terms` over blocks: the loss (summed, or the element losses
-    with `keep_elements`) and the per-element gradient.
+) -> tuple[Array | None, Array | None]:
+    """`huberish._losses.weighted_terms` over blocks: the loss and the per-element gradient.
 
-    `input`, `target` and `weight` are NumPy arrays of one shape and dtype (`weight` may also
-    be a Python float); `grad_output` is a Python scalar or 0-d (`huberish._core` checks). Tasks
-    are fixed runs of blocks; each block's loss is summed on its own
-    (`huberish._terms.summed_terms` when there is no weight and no `grad_output`), and the block
-    sums are added in block order, so the total is the same whichever thread runs which task.
+    The loss is the sum of the (weighted, 'mean'-divided) element losses, 0-d; or, with
+    `keep_elements`, the element losses themselves. `input`, `target` and `weight` are NumPy
+    arrays of one shape and dtype (`weight` may also be a Python float); `grad_output` is a
+    Python scalar or 0-d (see `takes`). Each block's loss is summed on its own (NumPy's pairwise
+    sum), and the block sums are added in block order, so the total is the same whichever
+    thread runs which block, on every CPU.
     """
     shape, dtype = tuple(input.shape), input.dtype
     n = input.size
-    bytes_per_element = xp.finfo(dtype).bits // 8
+    bytes_per_element = dtype.itemsize
     block = block_bytes() // bytes_per_element
-    x, y = xp.reshape(input, (-1,)), xp.reshape(target, (-1,))
-    w = weight if weight is None or isinstance(weight, float) else xp.reshape(weight, (-1,))
+    x, y = np.reshape(input, (-1,)), np.reshape(target, (-1,))
+    w = weight if weight is None or isinstance(weight, float) else np.reshape(weight, (-1,))
     keep_elements = loss and keep_elements
-    element_loss: Array = xp.empty(n, dtype=dtype) if keep_elements else None
-    gradient: Array = xp.empty(n, dtype=dtype) if grad else None
+    element_loss: Array = np.empty(n, dtype=dtype) if keep_elements else None
+    gradient: Array = np.empty(n, dtype=dtype) if grad else None
     span = block * max(1, TASK_BYTES // (block * bytes_per_element))
-    summed = loss and not keep_elements and w is None and grad_output is None
 
     def task(start: int) -> list[Array]:
+        sums = []
         # (inf beyond the range, NaN for inf - inf: silently, as in torch; NumPy's error state
         # is per thread, so each task enters it)
-        with overflow_unwarned(xp):
-            return _task(start)
-
-    def _task(start: int) -> list[Array]:
-        sums = []
-        for lo in range(start, min(start + span, n), block):
-            hi = min(lo + block, n)
-            d = x[lo:hi] - y[lo:hi]
-            if summed:
-                out = gradient[lo:hi] if grad else None
-                total, g = summed_terms(d, coefficients=coefficients, grad=grad, xp=xp, out=out)
-                sums.append(total)
-                g = None if g is out else g  # (written already)
-            else:
+        with overflow_unwarned(np):
+            for lo in range(start, min(start + span, n), block):
+                hi = min(lo + block, n)
                 total, g, _ = weighted_terms(
-                    d,
+                    x[lo:hi] - y[lo:hi],
                     w if w is None or isinstance(w, float) else w[lo:hi],
                     grad_output,
                     coefficients=coefficients,
                     loss=loss,
                     grad=grad,
-                    xp=xp,
+                    xp=np,
                 )
                 if keep_elements:
                     element_loss[lo:hi] = total
                 elif total is not None:
-                    sums.append(xp.sum(total))
-            if g is not None:
-                gradient[lo:hi] = g
-            del d, g, total  # at most two block temporaries alive
+                    sums.append(np.sum(total))
+                if g is not None:
+                    gradient[lo:hi] = g
+                del g, total  # at most two block temporaries alive
         return sums
 
     starts = range(0, n, span)
-    workers = min(threads(), max(1, n // _MIN_SIZE_PER_THREAD), len(starts))
-    tasks = map(task, starts) if workers == 1 else _pool().map(task, starts)
+    count = workers(n, len(starts))
+    tasks = map(task, starts) if count == 1 else _pool(count).map(task, starts)
     partial = [total for sums in tasks for total in sums]
-    gradient = None if gradient is None else xp.reshape(gradient, shape)
+    gradient = None if gradient is None else np.reshape(gradient, shape)
     if keep_elements:
-        return BlockedResult(xp.reshape(element_loss, shape), gradient)
-    return BlockedResult(xp.sum(xp.stack(partial)) if loss else None, gradient)
+        return np.reshape(element_loss, shape), gradient
+    return (np.sum(np.stack(partial)) if loss else None), gradient
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _executor
+def workers(size: int, tasks: int) -> int:
+    """Threads for `tasks` tasks over `size` elements: `threads()`, but at most one per task
+    and per `MIN_SIZE_PER_THREAD` elements (a thread's start-up costs what it would save)."""
+    return min(threads(), max(1, size // MIN_SIZE_PER_THREAD), tasks)
+
+
+def _pool(count: int) -> ThreadPoolExecutor:
+    """A pool of `count` threads, made anew when the count asked for changes."""
+    global _pool_of
     with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="huberish")
-        return _executor
+        if _pool_of is None or _pool_of[0] != count:
+            if _pool_of is not None:
+                _pool_of[1].shutdown(wait=False)
+            _pool_of = count, ThreadPoolExecutor(max_workers=count, thread_name_prefix="huberish")
+        return _pool_of[1]

@@ -1,5 +1,6 @@
 """The single import point for array-api-compat helpers (and huberish's type aliases)."""
 
+import math
 from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any, TypeAlias, TypeVar
@@ -29,6 +30,7 @@ __all__ = [
     "is_numpy_namespace",
     "is_torch_array",
     "overflow_unwarned",
+    "rounds_to_infinity",
     "updates_in_place",
 ]
 
@@ -63,7 +65,7 @@ def overflow_unwarned(xp: Namespace) -> AbstractContextManager[Any]:
     The kernel's arithmetic gives inf beyond the range and NaN for inf - inf or inf * 0, as
     torch does, silently; avoiding NumPy's warnings instead would take extra passes over the
     operands (``input - target`` overflows for finite operands). Only the kernel's arithmetic
-    runs in it; casts avoid their warnings by clipping first (`huberish._core`). NumPy's error
+    runs in it; casts avoid their warnings by clipping first (`huberish._kernel`). NumPy's error
     state is per thread: each thread of `huberish._blocks` enters its own.
     """
     if _warns_on_overflow(xp):
@@ -86,3 +88,19 @@ def clip(x: Array, low: float, high: float, *, xp: Namespace) -> Array:
     if is_dask_namespace(xp):
         return xp.minimum(xp.maximum(x, low), high)
     return xp.clip(x, min=low, max=high)
+
+
+def rounds_to_infinity(x: Any, dtype: Any, *, xp: Namespace) -> Any:
+    """Whether `x` (a Python float, or an array of a dtype at least as wide as `dtype`) rounds
+    to +-inf when cast to the floating `dtype`: from its largest number plus half an ulp on.
+
+    A narrowing cast of such a value warns in NumPy; the callers make it inf themselves. The
+    comparison is of ``|x| - max``, in `x`'s own precision (a long double beyond float64's
+    range, NaN: False).
+    """
+    info = xp.finfo(dtype)
+    if info.bits >= 64:  # float64 or wider: nothing a caller holds rounds to inf
+        return False if isinstance(x, float) else xp.isinf(x)
+    top = float(info.max)
+    half_ulp = math.ldexp(float(info.eps), math.frexp(top)[1] - 2)
+    return abs(x) - top >= half_ulp if isinstance(x, float) else xp.abs(x) - top >= half_ulp

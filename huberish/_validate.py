@@ -2,12 +2,11 @@
 
 import math
 import numbers
-import sys
-from dataclasses import dataclass, field
-from typing import Any, Generic, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _kernel as kernel
 from ._compat import (
     Array,
     ArrayT,
@@ -18,14 +17,16 @@ from ._compat import (
     is_dask_namespace,
     is_numpy_namespace,
     is_torch_array,
+    rounds_to_infinity,
 )
-from ._reduction import Reduction
-from ._terms import LossName
+from ._kernel import LossAndGrad, LossGradHess, Request, dtype_category
+from ._losses import LOSSES, LossName
+from ._reduction import Reduction, ReductionArgument, resolve_reduction
 from ._warn import warn
 
 __all__ = [
     "Operands",
-    "Request",
+    "Options",
     "broadcast_shape",
     "broadcast_shapes",
     "check_axis",
@@ -34,10 +35,10 @@ __all__ = [
     "check_keepdims",
     "check_operands",
     "check_threshold",
-    "dtype_category",
     "normalise_axis",
     "operand",
     "request",
+    "validate",
 ]
 
 
@@ -57,85 +58,13 @@ class Operands(NamedTuple):
     compute_dtype: Any
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds
-class Request(Generic[ArrayT]):
-    """A validated call: operands cast to the computation dtype, and everything the kernel needs.
-
-    `beta` and `scale` are the kernel's (see `huberish._terms.Coefficients`): `beta` is the
-    threshold as the computation dtype sees it, `scale` is 1 for smooth L1 and ``delta`` for
-    Huber. `axis` is None (all axes) or a sorted tuple of axes of `shape` that 'mean' and 'sum'
-    reduce. `grad_output`, for a backward pass, is reshaped to broadcast against the elements.
-    `ArrayT` is the caller's array type, which the results have.
-    """
-
-    xp: Namespace
-    loss: LossName
-    input: Array  # or a Python scalar
-    target: Array  # or a Python scalar
-    weight: Array | None
-    grad_output: Array | float | None
-    shape: tuple[int, ...]
-    input_shape: tuple[int, ...]
-    target_shape: tuple[int, ...]
-    input_grad_dtype: Any
-    target_grad_dtype: Any
-    result_dtype: Any
-    compute_dtype: Any
-    reduction: Reduction
-    beta: float
-    scale: float
-    axis: tuple[int, ...] | None
-    keepdims: bool
-    size: int = field(init=False)
-    """Number of elements of the broadcast shape."""
-    count: int = field(init=False)
-    """Number of elements each reduced loss sums over (the 'mean' divisor)."""
-    plain: bool = False
-    """Whether this is the common call that `huberish._core` may take straight to the kernel:
-    NumPy operands of one shape (at least 1-d) and dtype, the computation and result dtype, no
-    `weight`, no `grad_output` or a scalar one, the loss summed over all of its (at least one)
-    elements."""
-
-    def __post_init__(self) -> None:
-        self.size = math.prod(self.shape)
-        self.count = self.size if self.axis is None else math.prod(self.shape[a] for a in self.axis)
-
-    @property
-    def kept_shape(self) -> tuple[int, ...]:
-        """The broadcast shape with the reduced axes kept, of size 1."""
-        axes = range(len(self.shape)) if self.axis is None else self.axis
-        return tuple(1 if i in axes else n for i, n in enumerate(self.shape))
-
-    @property
-    def loss_shape(self) -> tuple[int, ...]:
-        """Shape of the loss: the broadcast shape, reduced over `axis` unless 'none'."""
-        if self.reduction == "none":
-            return self.shape
-        if self.keepdims:
-            return self.kept_shape
-        axes = range(len(self.shape)) if self.axis is None else self.axis
-        return tuple(n for i, n in enumerate(self.shape) if i not in axes)
-
-
 def check_threshold(loss: LossName, threshold: Any) -> float:
     """`loss`'s threshold as a float: smooth L1's ``beta >= 0``, or a ``delta > 0``."""
-    return _check_beta(threshold) if loss == "smooth_l1" else _check_delta(threshold)
-
-
-def _check_beta(beta: Any) -> float:
-    """Return `beta` as a float; raise unless it is a non-negative real number."""
-    value = _as_float(beta, name="beta")
-    if not value >= 0:  # also catches NaN
-        msg = f"`beta` must be a non-negative number; got {value!r}."
-        raise ValueError(msg)
-    return value
-
-
-def _check_delta(delta: Any) -> float:
-    """Return `delta` as a float; raise unless it is a positive real number."""
-    value = _as_float(delta, name="delta")
-    if not value > 0:  # also catches NaN
-        msg = f"`delta` must be a positive number; got {value!r}."
+    name, allows_zero = LOSSES[loss]
+    value = _as_float(threshold, name=name)
+    if not (value >= 0 if allows_zero else value > 0):  # (False for NaN)
+        kind = "non-negative" if allows_zero else "positive"
+        msg = f"`{name}` must be a {kind} number; got {value!r}."
         raise ValueError(msg)
     return value
 
@@ -233,12 +162,6 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
     return tuple(result)
 
 
-# NumPy >= 2.1's own namespace implements every function the kernel uses (isdtype, astype,
-# clip with keywords, __array_namespace_info__), without the compat layer's Python wrappers
-# (its clip costs more than the whole kernel on small arrays).
-_NUMPY: Namespace | None = np if tuple(map(int, np.__version__.split(".")[:2])) >= (2, 1) else None
-
-
 def _is_python_scalar(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
@@ -314,8 +237,10 @@ def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
     if not {"input", "target"} & arrays.keys():
         msg = "At least one of `input` and `target` must be an array; got two Python scalars."
         raise TypeError(msg)
-    if xp is None and _NUMPY is not None and all(type(x) is np.ndarray for x in arrays.values()):
-        return _NUMPY
+    # (NumPy's own namespace, not the compat layer's wrappers: NumPy >= 2.1 is array-API
+    # compliant, and its wrappers cost more than the whole kernel on small arrays)
+    if xp is None and all(type(x) is np.ndarray for x in arrays.values()):
+        return np
     if xp is not None and all(_CHECKED_XP.get(type(x)) is xp for x in arrays.values()):
         return xp  # (checked before for arrays of these types: the torch adapter's calls)
     others = [x for x in arrays.values() if not isinstance(x, np.ndarray)]
@@ -334,7 +259,7 @@ def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
         if len({type(x) for x in arrays.values()}) == 1:
             _CHECKED_XP[type(next(iter(arrays.values())))] = xp
         return xp
-    return _NUMPY if _NUMPY is not None and is_numpy_namespace(namespace) else namespace
+    return np if is_numpy_namespace(namespace) else namespace
 
 
 _CHECKED_XP: dict[type, Namespace] = {}
@@ -376,26 +301,6 @@ def _check_devices(arrays: dict[str, Array]) -> None:
             raise ValueError(msg)
 
 
-_CATEGORIES: dict[tuple[str, Any], str] = {}
-
-
-def dtype_category(dtype: Any, *, xp: Namespace) -> str:
-    """'real floating', 'half' (16-bit floating), 'integral' or 'other', memoised per dtype."""
-    key = (xp.__name__, dtype)  # by name: torch.compile cannot hash modules
-    category = _CATEGORIES.get(key)
-    if category is None:
-        try:
-            xp.isdtype(dtype, "real floating")
-        except (TypeError, ValueError):  # a dtype outside the array API (a record array's)
-            return "other"
-        if xp.isdtype(dtype, "real floating"):
-            category = "half" if xp.finfo(dtype).bits < 32 else "real floating"
-        else:
-            category = "integral" if xp.isdtype(dtype, "integral") else "other"
-        _CATEGORIES[key] = category
-    return category
-
-
 def _float_dtype(x: Array, name: str, *, xp: Namespace) -> Any:
     """The floating dtype that `x` (the argument `name`) takes part in the computation with."""
     category = dtype_category(x.dtype, xp=xp)
@@ -413,31 +318,13 @@ def _compute_dtype(dtype: Any, *, xp: Namespace) -> Any:
     return xp.float32 if dtype_category(dtype, xp=xp) == "half" else dtype
 
 
-def _effective_beta(beta: float, dtype: Any, *, xp: Namespace) -> float:
-    """`beta` as the computation dtype sees it: below its smallest normal 0, beyond its max inf."""
-    # float32 and float64 both represent every beta in this range; skip the finfo lookup.
-    if beta == 0.0 or math.isinf(beta) or 1.2e-38 <= beta <= 3.4e38:
-        return beta
-    info = xp.finfo(dtype)  # float(): comparing with a NumPy float32 would cast beta to it
-    if beta < float(info.smallest_normal):
-        return 0.0
-    return math.inf if beta > float(info.max) else beta
-
-
 def _shape(x: Array) -> tuple[int, ...]:
     return () if _is_python_scalar(x) else tuple(x.shape)
 
 
 def _python_scalar_in(x: float, dtype: Any, *, xp: Namespace) -> float:
     """Python float `x` as `dtype` will see it: beyond its range +-inf (NumPy's cast would warn)."""
-    if -3.4e38 <= x <= 3.4e38:  # (in every floating dtype's range but 16-bit ones: never here)
-        return x
-    info = xp.finfo(dtype)  # from max to max + ulp / 2 a value rounds to max, beyond to inf
-    top = float(info.max)
-    if top >= sys.float_info.max:  # float64 or wider: every Python float is in range
-        return x
-    limit = top + 0.5 * float(info.eps) * 2.0 ** math.floor(math.log2(top))
-    return math.copysign(math.inf, x) if abs(x) >= limit else x
+    return math.copysign(math.inf, x) if rounds_to_infinity(x, dtype, xp=xp) else x
 
 
 def _check_known_shape(x: Array, *, name: str) -> None:
@@ -471,47 +358,6 @@ def check_grad_output(grad_output: Any) -> Any:
     return grad_output
 
 
-_SHORT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
-_SHORT_GRAD_OUTPUTS = (np.ndarray, np.float32, np.float64)
-
-
-def _short_operands(
-    input: Any, target: Any, weight: Any, grad_output: Any, *, xp: Namespace | None
-) -> Operands | None:
-    """`check_operands`' result for the common call, or None: go the full path.
-
-    The common call: `input` and `target` exact `numpy.ndarray`s (no subclass, no NumPy scalar)
-    of one shape and one native float32 or float64 dtype, no `weight`, no `xp`, and
-    `grad_output` None, a Python float or int, or an exact `numpy.ndarray` or NumPy scalar of
-    that dtype (passed on as it is, as the full checks do).
-    Every check the full path makes is then true (one namespace, one device, floating dtypes,
-    no shape warning), so this is a shortcut with the same result, not a second set of rules.
-    """
-    if not (
-        _NUMPY is not None
-        and type(input) is np.ndarray
-        and type(target) is np.ndarray
-        and weight is None
-        and xp is None
-    ):
-        return None
-    dtype = input.dtype
-    if not (dtype in _SHORT_DTYPES and target.dtype == dtype and input.shape == target.shape):
-        return None
-    if not (
-        grad_output is None
-        or (type(grad_output) is float or type(grad_output) is int)
-        or (type(grad_output) in _SHORT_GRAD_OUTPUTS and grad_output.dtype == dtype)
-    ):
-        return None
-    if type(grad_output) is int:  # (the operand rule: the nearest float, inf beyond float64's)
-        grad_output = _int_as_float(grad_output)
-    shape = input.shape
-    return Operands(
-        _NUMPY, input, target, None, grad_output, shape, shape, dtype, dtype, dtype, dtype
-    )
-
-
 def check_operands(
     input: Any, target: Any, weight: Any, grad_output: Any, *, xp: Namespace | None
 ) -> Operands:
@@ -521,9 +367,6 @@ def check_operands(
     A backward pass (given a `grad_output`) does not warn about shapes, as torch's backward ops
     do not: its forward did.
     """
-    short = _short_operands(input, target, weight, grad_output, xp=xp)
-    if short is not None:
-        return short
     arguments = {"input": operand(input, name="input"), "target": operand(target, name="target")}
     if weight is not None:
         arguments["weight"] = operand(weight, name="weight")
@@ -533,7 +376,7 @@ def check_operands(
     input, target = arguments["input"], arguments["target"]
     weight, grad_output = arguments.get("weight"), arguments.get("grad_output")
     arrays = {name: x for name, x in arguments.items() if not _is_python_scalar(x)}
-    if namespace is not _NUMPY:  # NumPy has one device
+    if namespace is not np:  # NumPy has one device
         _check_devices(arrays)
     dtypes = {name: _float_dtype(x, name, xp=namespace) for name, x in arrays.items()}
 
@@ -589,35 +432,134 @@ def check_broadcast(input_shape: tuple[int, ...], target_shape: tuple[int, ...])
     return shape
 
 
-def request(
-    operands: Operands,
-    *,
-    shape: tuple[int, ...],
+class Options(NamedTuple):
+    """A loss and its validated options: build with `Options.build`, then call the methods.
+
+    Hashable and immutable, so that it can be a static argument of ``jax.custom_jvp`` and a
+    constant for ``torch.compile``. The methods validate the operands (and `axis` against their
+    shape) and run the kernel; the options themselves are not checked again.
+    """
+
+    loss: LossName
+    """``'smooth_l1'``, ``'huber'`` or ``'pseudo_huber'``."""
+    threshold: float
+    """Smooth L1's `beta`, or the `delta` of Huber and pseudo-Huber."""
+    reduction: Reduction
+    """``'none'``, ``'mean'`` or ``'sum'``."""
+    axis: int | tuple[int, ...] | None = None
+    """The axes that 'mean' and 'sum' reduce, as given (their range depends on the operands)."""
+    keepdims: bool = False
+    """Whether the reduced axes are kept, with size 1."""
+
+    @classmethod
+    def build(
+        cls,
+        loss: LossName,
+        threshold: Any,
+        *,
+        reduction: ReductionArgument = "mean",
+        size_average: Any = None,
+        reduce: Any = None,
+        axis: Any = None,
+        keepdims: Any = False,
+    ) -> "Options":
+        """Validate the options, in torch's order: the reduction (torch's legacy arguments
+        included, with their warnings), the types of `axis`, `keepdims`, then the threshold."""
+        resolved = resolve_reduction(size_average, reduce, reduction)
+        check_axis(axis, reduction=resolved)  # (the range: at each call, `normalise_axis`)
+        check_keepdims(keepdims)
+        return cls(loss, check_threshold(loss, threshold), resolved, axis, bool(keepdims))
+
+    @property
+    def threshold_name(self) -> str:
+        """The name of the threshold argument: ``'beta'`` for smooth L1, else ``'delta'``."""
+        return LOSSES[self.loss].threshold
+
+    def prepare(
+        self,
+        input: ArrayT | float,
+        target: ArrayT | float,
+        weight: Any = None,
+        grad_output: Any = None,
+        *,
+        xp: Namespace | None = None,
+    ) -> Request[ArrayT]:
+        """The validated request for these operands (`grad_output` for a backward pass)."""
+        operands = check_operands(input, target, weight, grad_output, xp=xp)
+        return request(operands, broadcast_shape(operands), self)
+
+    def forward(
+        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, *, xp: Any = None
+    ) -> ArrayT:
+        """The loss."""
+        return kernel.loss(self.prepare(input, target, weight, xp=xp))
+
+    def loss_and_grad(
+        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, *, xp: Any = None
+    ) -> LossAndGrad[ArrayT]:
+        """The loss and its gradient with respect to `input`."""
+        return kernel.loss_and_grad(self.prepare(input, target, weight, xp=xp))
+
+    def loss_grad_hess(
+        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, *, xp: Any = None
+    ) -> LossGradHess[ArrayT]:
+        """The loss, its gradient and its Hessian diagonal with respect to `input`."""
+        return kernel.loss_grad_hess(self.prepare(input, target, weight, xp=xp))
+
+    def backward(
+        self,
+        grad_output: Any,
+        input: ArrayT | float,
+        target: ArrayT | float,
+        weight: Any = None,
+        *,
+        xp: Any = None,
+    ) -> tuple[ArrayT, ArrayT]:
+        """The gradients of ``sum(grad_output * loss)`` for `input` and `target`."""
+        check_grad_output(grad_output)
+        return kernel.backward(self.prepare(input, target, weight, grad_output, xp=xp))
+
+
+def validate(
     loss: LossName,
-    threshold: float,
-    reduction: Reduction,
-    axis: tuple[int, ...] | None,
-    keepdims: bool,
-) -> Request[Any]:
-    """The request for `operands` of broadcast `shape` and validated options (`axis`
-    normalised by `normalise_axis`): the last checks (`weight`, then `grad_output`, against the
-    shapes), and the operands cast to the computation dtype.
+    threshold: Any,
+    input: ArrayT | float,
+    target: ArrayT | float,
+    weight: Any = None,
+    grad_output: Any = None,
+    *,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: ReductionArgument,
+    axis: Any,
+    keepdims: Any,
+    xp: Namespace | None,
+) -> Request[ArrayT]:
+    """Validate a public function's call, options included, in torch's order of checks.
+
+    Order: argument types and dtypes; the shape-mismatch warning; legacy arguments;
+    broadcasting; the reduction string; `axis`; `keepdims`; the threshold; the range of `axis`;
+    `weight` and `grad_output` against the shapes.
+    """
+    operands = check_operands(input, target, weight, grad_output, xp=xp)
+    if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
+        reduction = resolve_reduction(size_average, reduce, reduction)
+    shape = broadcast_shape(operands)
+    options = Options.build(loss, threshold, reduction=reduction, axis=axis, keepdims=keepdims)
+    return request(operands, shape, options)
+
+
+def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Request[Any]:
+    """The request for `operands` of broadcast `shape` with validated `options`: the last
+    checks (the range of `axis`, `weight`, then `grad_output`, against the shapes), and the
+    operands cast to the computation dtype.
 
     A `grad_output` for a loss reduced over some axes without `keepdims` is reshaped to keep
     them, so that it broadcasts against the elements.
     """
-    short = _short_request(
-        operands,
-        shape=shape,
-        loss=loss,
-        threshold=threshold,
-        reduction=reduction,
-        axis=axis,
-        keepdims=keepdims,
-    )
-    if short is not None:
-        return short
     xp, compute_dtype = operands.xp, operands.compute_dtype
+    axis = normalise_axis(options.axis, ndim=len(shape))
+    keepdims = options.keepdims
 
     def cast(x: Array) -> Array:  # (or a Python scalar)
         if _is_python_scalar(x):  # beyond the dtype's range: its inf, as a cast gives, unwarned
@@ -631,27 +573,23 @@ def request(
         _check_fits(weight, shape, name="weight", what="the loss")
         weight = cast(weight)
     result: Request[Any] = Request(
-        xp=xp,
-        loss=loss,
-        input=cast(operands.input),
-        target=cast(operands.target),
-        weight=weight,
-        grad_output=None,
-        shape=shape,
-        input_shape=operands.input_shape,
-        target_shape=operands.target_shape,
-        input_grad_dtype=operands.input_grad_dtype,
-        target_grad_dtype=operands.target_grad_dtype,
-        result_dtype=operands.result_dtype,
-        compute_dtype=compute_dtype,
-        reduction=reduction,
-        # (pseudo-Huber computes with any delta; smooth L1 and Huber with the dtype's)
-        beta=threshold
-        if loss == "pseudo_huber"
-        else _effective_beta(threshold, compute_dtype, xp=xp),
-        scale=1.0 if loss == "smooth_l1" else threshold,
-        axis=axis,
-        keepdims=keepdims,
+        xp,
+        options.loss,
+        cast(operands.input),
+        cast(operands.target),
+        weight,
+        None,
+        shape,
+        operands.input_shape,
+        operands.target_shape,
+        operands.input_grad_dtype,
+        operands.target_grad_dtype,
+        operands.result_dtype,
+        compute_dtype,
+        options.reduction,
+        options.threshold,
+        axis,
+        keepdims,
     )
     grad_output = operands.grad_output
     if grad_output is not None:
@@ -662,78 +600,4 @@ def request(
             grad_output = xp.broadcast_to(grad_output, loss_shape)
             grad_output = xp.reshape(grad_output, result.kept_shape)
         result.grad_output = grad_output
-    return result
-
-
-def _zero_d_of(x: Any, dtype: Any) -> bool:
-    """Whether `x` (a NumPy array or scalar) is 0-d of `dtype`."""
-    return bool(x.ndim == 0 and x.dtype == dtype)
-
-
-def _short_request(
-    operands: Operands,
-    *,
-    shape: tuple[int, ...],
-    loss: LossName,
-    threshold: float,
-    reduction: Reduction,
-    axis: tuple[int, ...] | None,
-    keepdims: bool,
-) -> Request[Any] | None:
-    """`request`'s result for the common call (see `_short_operands`), or None.
-
-    Operands of one shape and the computation dtype, no `weight`, no `axis`, `grad_output` None,
-    a Python scalar, or (for a reduced loss) a 0-d array or NumPy scalar of that dtype: nothing
-    to cast, nothing that can fail to fit, nothing to reshape.
-    """
-    input, target, grad_output = operands.input, operands.target, operands.grad_output
-    python_grad = grad_output is None or type(grad_output) is float or type(grad_output) is int
-    if not (
-        axis is None
-        and operands.weight is None
-        and type(input) is np.ndarray
-        and type(target) is np.ndarray
-        and (python_grad or (reduction != "none" and type(grad_output) in _SHORT_GRAD_OUTPUTS))
-    ):
-        return None
-    dtype = input.dtype
-    if not (
-        dtype == operands.compute_dtype
-        and target.dtype == dtype
-        and input.shape == shape
-        and target.shape == shape
-        and (python_grad or _zero_d_of(grad_output, dtype))
-    ):
-        return None
-    if grad_output is not None and python_grad:  # beyond the dtype's range: its inf, as the
-        grad_output = _python_scalar_in(grad_output, dtype, xp=operands.xp)  # full path gives
-    result: Request[Any] = Request(
-        operands.xp,
-        loss,
-        input,
-        target,
-        None,
-        grad_output,
-        shape,
-        operands.input_shape,
-        operands.target_shape,
-        operands.input_grad_dtype,
-        operands.target_grad_dtype,
-        operands.result_dtype,
-        dtype,
-        reduction,
-        # (pseudo-Huber computes with any delta; smooth L1 and Huber with the dtype's)
-        threshold if loss == "pseudo_huber" else _effective_beta(threshold, dtype, xp=operands.xp),
-        1.0 if loss == "smooth_l1" else threshold,
-        None,
-        keepdims,
-    )
-    result.plain = (
-        not keepdims
-        and reduction != "none"
-        and len(shape) > 0
-        and result.size > 0
-        and dtype in _SHORT_DTYPES  # (native byte order: the kernel's results are)
-        and dtype == operands.result_dtype == operands.input_grad_dtype
-    )
     return result

@@ -1,25 +1,18 @@
 """Smooth-L1, Huber and pseudo-Huber losses with gradients, Hessians and backward passes.
 
-Every function validates its arguments and options (`huberish._options.validate_call`), then
-runs the one generic kernel (`huberish._options.compute_*`). Huber is
+Every function validates its arguments and options (`huberish._validate.validate`), then
+runs the one generic kernel (`huberish._kernel`). Huber is
 ``delta * smooth_l1(beta=delta)``.
 """
 
 from typing import Any
 
+from . import _kernel as kernel
 from ._compat import Array, ArrayT, Namespace
 from ._docstrings import fill
-from ._options import (
-    LossAndGrad,
-    LossGradHess,
-    compute_backward,
-    compute_loss,
-    compute_loss_and_grad,
-    compute_loss_grad_hess,
-    validate_call,
-)
+from ._kernel import LossAndGrad, LossGradHess
 from ._reduction import ReductionArgument
-from ._validate import check_grad_output
+from ._validate import check_grad_output, validate
 
 __all__ = [
     "LossAndGrad",
@@ -94,8 +87,8 @@ def smooth_l1_loss(
     >>> hb.smooth_l1_loss(x, y, reduction="sum")
     np.float64(2.625)
     """
-    return compute_loss(
-        validate_call(
+    return kernel.loss(
+        validate(
             "smooth_l1",
             beta,
             input,
@@ -161,8 +154,8 @@ def smooth_l1_loss_and_grad(
     >>> grad
     array([0. , 0.5, 1. ])
     """
-    return compute_loss_and_grad(
-        validate_call(
+    return kernel.loss_and_grad(
+        validate(
             "smooth_l1",
             beta,
             input,
@@ -224,8 +217,8 @@ def smooth_l1_loss_grad_hess(
     >>> hb.smooth_l1_loss_grad_hess(x, np.zeros(3), reduction="sum", beta=2.0).hess
     array([0.5, 0.5, 0. ])
     """
-    return compute_loss_grad_hess(
-        validate_call(
+    return kernel.loss_grad_hess(
+        validate(
             "smooth_l1",
             beta,
             input,
@@ -292,8 +285,8 @@ def smooth_l1_loss_backward(
     >>> gy  # a scalar target gets a 0-d gradient
     np.float64(-3.0)
     """
-    return compute_backward(
-        validate_call(
+    return kernel.backward(
+        validate(
             "smooth_l1",
             beta,
             input,
@@ -355,8 +348,8 @@ def huber_loss(
     >>> hb.huber_loss(x, np.zeros(3), reduction="none", delta=2.0)
     array([0.   , 0.125, 4.   ])
     """
-    return compute_loss(
-        validate_call(
+    return kernel.loss(
+        validate(
             "huber",
             delta,
             input,
@@ -412,8 +405,8 @@ def huber_loss_and_grad(
     >>> hb.huber_loss_and_grad(x, np.zeros(3), delta=2.0).grad
     array([0.        , 0.16666667, 0.66666667])
     """
-    return compute_loss_and_grad(
-        validate_call(
+    return kernel.loss_and_grad(
+        validate(
             "huber",
             delta,
             input,
@@ -469,8 +462,8 @@ def huber_loss_grad_hess(
     >>> hb.huber_loss_grad_hess(x, np.zeros(3), reduction="sum").hess
     array([1., 1., 0.])
     """
-    return compute_loss_grad_hess(
-        validate_call(
+    return kernel.loss_grad_hess(
+        validate(
             "huber",
             delta,
             input,
@@ -526,8 +519,8 @@ def huber_loss_backward(
     >>> gx
     array([0. , 0.5, 1. ])
     """
-    return compute_backward(
-        validate_call(
+    return kernel.backward(
+        validate(
             "huber",
             delta,
             input,
@@ -585,8 +578,8 @@ def pseudo_huber_loss(
     >>> hb.pseudo_huber_loss(np.asarray([1.0, 1e20]), np.zeros(2), "none", 1.0)
     array([4.14213562e-01, 1.00000000e+20])
     """
-    return compute_loss(
-        validate_call(
+    return kernel.loss(
+        validate(
             "pseudo_huber",
             delta,
             input,
@@ -630,8 +623,8 @@ def pseudo_huber_loss_and_grad(
 
     $raises
     """
-    return compute_loss_and_grad(
-        validate_call(
+    return kernel.loss_and_grad(
+        validate(
             "pseudo_huber",
             delta,
             input,
@@ -689,8 +682,8 @@ def pseudo_huber_loss_grad_hess(
     >>> hess
     array([1.        , 0.35355339])
     """
-    return compute_loss_grad_hess(
-        validate_call(
+    return kernel.loss_grad_hess(
+        validate(
             "pseudo_huber",
             delta,
             input,
@@ -736,8 +729,8 @@ def pseudo_huber_loss_backward(
 
     $raises
     """
-    return compute_backward(
-        validate_call(
+    return kernel.backward(
+        validate(
             "pseudo_huber",
             delta,
             input,

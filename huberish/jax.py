@@ -28,9 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._compat import is_array_api_obj
-from ._options import Options
 from ._reduction import ReductionArgument
-from ._validate import check_broadcast, normalise_axis, operand
+from ._validate import Options, check_broadcast, normalise_axis, operand
 
 __all__ = ["huber_loss", "pseudo_huber_loss", "smooth_l1_loss"]
 

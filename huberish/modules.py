@@ -5,8 +5,9 @@ from typing import Any
 
 from ._compat import Array, ArrayT, Namespace
 from ._docstrings import fill
-from ._options import LossAndGrad, LossGradHess, Options
+from ._kernel import LossAndGrad, LossGradHess
 from ._reduction import Reduction, ReductionArgument
+from ._validate import Options
 
 __all__ = ["HuberLoss", "PseudoHuberLoss", "SmoothL1Loss"]
 

@@ -27,9 +27,8 @@ import numpy as np
 import torch
 
 from ._compat import array_namespace
-from ._options import Options
 from ._reduction import ReductionArgument
-from ._validate import check_broadcast, normalise_axis
+from ._validate import Options, check_broadcast, normalise_axis
 
 __all__ = [
     "HuberLoss",

@@ -2,6 +2,7 @@
 float64 reference, whatever the number of threads; inputs untouched; accurate float32 sums."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ W = RNG.random((N,))
 @pytest.fixture(params=["1", "2"])
 def threads(request, monkeypatch):
     monkeypatch.setenv("HUBERISH_NUM_THREADS", request.param)
-    monkeypatch.setattr(_blocks, "_MIN_SIZE_PER_THREAD", 1000)  # use them all
+    monkeypatch.setattr(_blocks, "MIN_SIZE_PER_THREAD", 1000)  # use them all
     return int(request.param)
 
 
@@ -57,7 +58,7 @@ def test_python_scalar_grad_output(threads):
 
 def test_results_do_not_depend_on_the_thread_count(monkeypatch):
     x, y = X.astype(np.float32), Y.astype(np.float32)
-    monkeypatch.setattr(_blocks, "_MIN_SIZE_PER_THREAD", 1000)
+    monkeypatch.setattr(_blocks, "MIN_SIZE_PER_THREAD", 1000)
     results = []
     for count in ("1", "2", "3"):
         monkeypatch.setenv("HUBERISH_NUM_THREADS", count)
@@ -142,7 +143,43 @@ def test_block_size_of_this_machine_is_in_range():
     assert size & (size - 1) == 0
 
 
-# --- the summed (vecdot) reduction -------------------------------------------------------------
+# --- threads ------------------------------------------------------------------------------------
+
+
+def test_thread_count_is_read_at_each_call(monkeypatch):
+    monkeypatch.setattr(_blocks, "MIN_SIZE_PER_THREAD", 1000)
+    monkeypatch.setattr(_blocks, "TASK_BYTES", _blocks.block_bytes())  # a task per block
+    x, y = X.astype(np.float32), Y.astype(np.float32)
+    seen = []
+    for count in ("2", "3", "1", "2"):
+        monkeypatch.setenv("HUBERISH_NUM_THREADS", count)
+        hb.smooth_l1_loss_and_grad(x, y)
+        pool = _blocks._pool_of
+        seen.append(None if pool is None else pool[0])
+    # 1 thread takes no pool (the last pool stays); every other count makes its own
+    assert seen == [2, 3, 3, 2]
+
+
+@pytest.mark.parametrize(
+    ("setting", "size", "tasks", "expected"),
+    [
+        ("1", 10 << 20, 100, 1),
+        ("2", 10 << 20, 100, 2),
+        ("8", 10 << 20, 100, 8),
+        ("8", 10 << 20, 3, 3),  # at most one thread per task
+        ("8", 3 << 20, 100, 3),  # at most one per MIN_SIZE_PER_THREAD elements
+        ("8", (1 << 20) - 1, 100, 1),  # and always one
+        ("auto", 10 << 20, 100, None),  # the cores this process may use
+    ],
+)
+def test_worker_count_rule(monkeypatch, setting, size, tasks, expected):
+    monkeypatch.setenv("HUBERISH_NUM_THREADS", setting)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    got = _blocks.workers(size, tasks)
+    assert got == (min(cores, 10, tasks) if expected is None else expected)
+
+
+# --- the reduced loss --------------------------------------------------------------------------
 
 
 def _fsum_truth(x, y, beta, scale, divisor):
@@ -152,13 +189,18 @@ def _fsum_truth(x, y, beta, scale, divisor):
     return math.fsum(elements.tolist()) / divisor
 
 
-@pytest.mark.parametrize("size", [1000, 70_000, 100_000, 1_000_003])  # whole array, blocks
+@pytest.mark.parametrize(
+    "size",
+    [1000, 70_000, 100_000, 1_000_003, 4_000_000],  # whole array, then blocks
+)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("loss", ["smooth_l1", "huber"])
-def test_float32_summed_loss_is_accurate(monkeypatch, size, reduction, loss):
-    # About two float32 ulp (2.5e-7 relative) against a float64 math.fsum of the exact terms.
-    monkeypatch.setenv("HUBERISH_NUM_THREADS", "2")
-    monkeypatch.setattr(_blocks, "_MIN_SIZE_PER_THREAD", 1000)
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_float32_summed_loss_is_accurate(monkeypatch, size, reduction, loss, threads):
+    # Within two float32 ulp (2.5e-7 relative) of a math.fsum of the exact float64 terms, on
+    # every CPU: the terms are summed by NumPy's pairwise sum, whose order is fixed (no BLAS).
+    monkeypatch.setenv("HUBERISH_NUM_THREADS", threads)
+    monkeypatch.setattr(_blocks, "MIN_SIZE_PER_THREAD", 1000)
     rng = np.random.default_rng(size)
     x = (rng.standard_normal(size) * 3).astype(np.float32)
     y = rng.standard_normal(size).astype(np.float32)
@@ -175,21 +217,21 @@ def test_float32_summed_loss_is_accurate(monkeypatch, size, reduction, loss):
 
 @pytest.mark.parametrize("size", [1000, 100_000, 1_000_003])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_summed_path_gradient_equals_the_element_path(size, dtype):
-    # loss_and_grad reduces with vecdot; loss_grad_hess takes the element terms and a sum.
+def test_blocked_gradient_equals_the_whole_array_gradient(size, dtype):
+    # loss_and_grad takes blocks from MIN_SIZE on; loss_grad_hess always the whole arrays.
     rng = np.random.default_rng(5)
     x = (rng.standard_normal((size,)) * 2).astype(dtype)
     y = rng.standard_normal((size,)).astype(dtype)
     for reduction in ("mean", "sum"):
-        summed = hb.huber_loss_and_grad(x, y, reduction=reduction, delta=0.6)
-        element = hb.huber_loss_grad_hess(x, y, reduction=reduction, delta=0.6)
-        np.testing.assert_array_equal(summed.grad, element.grad)
-        assert_close(summed.loss, element.loss, dtype=dtype)
+        blocked = hb.huber_loss_and_grad(x, y, reduction=reduction, delta=0.6)
+        whole = hb.huber_loss_grad_hess(x, y, reduction=reduction, delta=0.6)
+        np.testing.assert_array_equal(blocked.grad, whole.grad)
+        assert_close(blocked.loss, whole.loss, dtype=dtype)
 
 
-def test_summed_path_keeps_overflow_and_underflow_behaviour():
+def test_summed_loss_keeps_overflow_and_underflow_behaviour():
     # The loss terms are the kernel's own products: 1e20 with beta = 1e30 and 1e-31 with
-    # beta = 1e-30 neither overflow nor underflow before the result, in a vecdot as in a sum.
+    # beta = 1e-30 neither overflow nor underflow before the result.
     for value, beta in ((1e20, 1e30), (1e-31, 1e-30)):
         x = np.full(3000, value, dtype=np.float32)
         loss = hb.smooth_l1_loss(x, np.zeros_like(x), reduction="sum", beta=beta)

@@ -1,37 +1,44 @@
-"""Per-element terms of each loss: the loss, its gradient and its second derivative, weighted.
+"""The losses: each one's threshold and per-element terms (loss, gradient, second derivative).
 
-The bottom of the kernel: both the whole-array path (`huberish._core`) and the blocked NumPy path
+The bottom of the kernel: the whole-array path (`huberish._kernel`) and the blocked NumPy path
 (`huberish._blocks`) call `weighted_terms` on ``d = input - target``. Nothing here reduces, casts
-or validates; the arguments arrive checked and in the computation dtype.
+or validates; the arguments arrive checked and in the computation dtype. Adding a loss is an
+entry in `LOSSES`, its terms in `element_terms`, and its public functions.
 """
 
 import math
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ._compat import Array, Namespace, clip, updates_in_place
 
 __all__ = [
-    "MAX_DOT",
+    "LOSSES",
     "Coefficients",
+    "Loss",
     "LossName",
     "Terms",
+    "coefficients",
     "element_terms",
-    "summed_terms",
     "weighted_terms",
 ]
 
-MAX_DOT = {4: 1 << 16, 8: 1 << 13}
-"""The longest vector, by bytes per element, that `summed_terms` reduces with one ``vecdot``;
-longer ones are reduced in pieces of this length, the pieces' sums added. Measured on NumPy 2.4
-with OpenBLAS: its float32 dot product accumulates in float32, and its error grows with the
-length (against a float64 ``math.fsum``: 1.8e-8 relative in 2**16-element pieces, 2.6e-5 in one
-1e7-element ``vecdot``); its float64 dot product starts threads beyond 10,000 elements, which
-on a busy machine made one 65,536-element ``vecdot`` cost 10x its single-thread time (float32's
-does not). And fewer pieces are better: a 1-d ``vecdot`` holds the GIL (NumPy releases it only
-for 500 or more dot products in one call), so the pieces of the threads of `huberish._blocks`
-queue for it, and 8 pieces per block took 2.1x the floor at 1e7 float32 where one took 1.5x."""
-
 LossName = Literal["smooth_l1", "huber", "pseudo_huber"]
+
+
+class Loss(NamedTuple):
+    """What validation needs to know of a loss."""
+
+    threshold: str
+    """The name of its threshold argument."""
+    allows_zero: bool
+    """Whether a threshold of 0 is valid (smooth L1's ``beta = 0`` is the L1 loss)."""
+
+
+LOSSES: dict[LossName, Loss] = {
+    "smooth_l1": Loss("beta", allows_zero=True),
+    "huber": Loss("delta", allows_zero=False),
+    "pseudo_huber": Loss("delta", allows_zero=False),
+}
 
 
 class Coefficients(NamedTuple):
@@ -49,8 +56,30 @@ class Coefficients(NamedTuple):
     scale: float
     divisor: int
     """The 'mean' divisor: the number of elements each reduced loss averages; 1 for 'sum' and
-    'none', and for an empty 'mean' (which has no terms to divide: `huberish._core` makes its
+    'none', and for an empty 'mean' (which has no terms to divide: `huberish._kernel` makes its
     reduced loss NaN)."""
+
+
+def coefficients(
+    loss: LossName, threshold: float, dtype: Any, *, divisor: int, xp: Namespace
+) -> Coefficients:
+    """The terms' coefficients of `loss` with a validated `threshold`, computed in `dtype`."""
+    if loss == "pseudo_huber":  # (computes with any delta, see `_pseudo_huber`)
+        return Coefficients(loss, threshold, threshold, divisor)
+    beta = threshold
+    # smooth L1 and Huber see the threshold as the dtype does: below its smallest normal
+    # number 0, beyond its largest inf (both limits are exact formulas in `_limits`)
+    if 0.0 < beta < math.inf and not _NORMAL[0] <= beta <= _NORMAL[1]:
+        info = xp.finfo(dtype)  # (float(): a NumPy float32 would cast beta to float32)
+        if beta < float(info.smallest_normal):
+            beta = 0.0
+        elif beta > float(info.max):
+            beta = math.inf
+    return Coefficients(loss, beta, 1.0 if loss == "smooth_l1" else threshold, divisor)
+
+
+_NORMAL = (1.2e-38, 3.4e38)
+"""Thresholds that every computation dtype (float32 or wider) represents as normal numbers."""
 
 
 class Terms(NamedTuple):
@@ -89,42 +118,6 @@ def weighted_terms(
             for t in (element_loss, element_grad, element_hess)
         )
     return Terms(element_loss, element_grad, element_hess)
-
-
-def summed_terms(
-    d: Array, *, coefficients: Coefficients, grad: bool, xp: Namespace, out: Array | None = None
-) -> tuple[Array, Array | None]:
-    """The sum of the loss terms of the 1-d, non-empty `d` (0-d), and the gradient terms.
-
-    Smooth L1 and Huber with a finite ``beta > 0`` reduce their loss terms, the product of two
-    factors, with a dot product (``vecdot``, in pieces, see `MAX_DOT`) instead of
-    a multiply and a sum: one pass and one temporary fewer, and on NumPy the dot product runs on
-    BLAS. The terms and the gradient are those of `element_terms`. Meant for NumPy: on torch
-    ``vecdot`` is slower than the sum and accumulates in float32 over the whole vector (measured
-    5.8e-3 relative error at 1e7 float32), so the callers use it on NumPy only. The other losses
-    and limits sum `element_terms`. `d` is a temporary the caller owns (see `element_terms`).
-
-    `out`, a NumPy or CuPy array of `d`'s shape and dtype, may receive the gradient terms (the
-    blocked path's slice of its result: a copy pass fewer); the caller compares the returned
-    gradient with it, for the cases that do not write there.
-    """
-    name, beta, scale, divisor = coefficients
-    if name != "pseudo_huber" and 0.0 < beta < math.inf and divisor:
-        terms = _smooth_l1(
-            d,
-            beta=beta,
-            scale=scale,
-            divisor=divisor,
-            loss=True,
-            grad=grad,
-            hess=False,
-            xp=xp,
-            summed=True,
-            out=out,
-        )
-        return terms.loss, terms.grad
-    terms = element_terms(d, coefficients=coefficients, loss=True, grad=grad, xp=xp)
-    return xp.sum(terms.loss), terms.grad
 
 
 def element_terms(
@@ -170,12 +163,8 @@ def _smooth_l1(
     grad: bool,
     hess: bool,
     xp: Namespace,
-    summed: bool = False,
-    out: Array | None = None,
 ) -> Terms:
-    """``scale * smooth_l1(d, beta) / divisor``, for finite ``beta > 0``; with `summed`, the
-    sum of the loss terms over the 1-d `d` (see `summed_terms`, also for `out`) instead of the
-    terms.
+    """``scale * smooth_l1(d, beta) / divisor``, for finite ``beta > 0``.
 
     Smooth L1 is ``scale = 1``; Huber with `delta` is ``beta = scale = delta``. With
     ``r = clip(d, -beta, beta)``::
@@ -188,7 +177,6 @@ def _smooth_l1(
     overflows for ``|d| > 1.8e19`` in float32). Huber's loss is torch's formula to the bit, and
     the gradient is exactly +-scale / divisor outside whenever ``beta / scale * divisor`` is
     exact. NaN gives NaN; an infinite residual gives loss inf and gradient +-scale / divisor.
-    Summed, the loss is the dot product ``grad . (d - r / 2)`` of the same terms.
     """
     curvature = None
     if hess:  # before `d` is overwritten
@@ -212,25 +200,17 @@ def _smooth_l1(
         if loss:
             element_loss = ratio * (d - r * 0.5)
             element_loss = element_loss if divisor == 1 else element_loss / divisor
-            element_loss = xp.sum(element_loss) if summed else element_loss
         return Terms(element_loss, slope, curvature)
     if not loss:
         return Terms(None, r / (2.0 * slope_divisor) if grad else None, curvature)
     if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
         r *= 0.5
         d -= r
-        if out is None:
-            r /= slope_divisor
-        else:  # into the caller's output (ufunc `out`, which NumPy and CuPy have)
-            r = xp.divide(r, slope_divisor, out=out)
-        if summed:  # sum(r * d): one dot product instead of a multiply and a sum
-            return Terms(_dot(r, d, xp=xp), r if grad else None, curvature)
+        r /= slope_divisor
         d *= r
         return Terms(d, r if grad else None, curvature)
     half = r * 0.5
     slope = r / (2.0 * slope_divisor)  # (not half / slope_divisor: XLA flushes a subnormal half)
-    if summed:
-        return Terms(_dot(slope, d - half, xp=xp), slope if grad else None, curvature)
     return Terms(slope * (d - half), slope if grad else None, curvature)
 
 
@@ -359,17 +339,6 @@ def _sign(d: Array, *, xp: Namespace) -> Array:
     through a boolean mask, which ``torch.func.vmap`` cannot batch."""
     positive, negative = xp.astype(d > 0, d.dtype), xp.astype(d < 0, d.dtype)
     return xp.where(xp.isnan(d), d, positive - negative)
-
-
-def _dot(a: Array, b: Array, *, xp: Namespace) -> Array:
-    """``a . b`` of 1-d arrays, in pieces of at most `MAX_DOT` elements for their dtype."""
-    n, piece = a.shape[0], MAX_DOT.get(getattr(a.dtype, "itemsize", 8), 1 << 13)
-    if n <= piece:
-        return xp.vecdot(a, b)
-    total = xp.vecdot(a[:piece], b[:piece])
-    for lo in range(piece, n, piece):
-        total = total + xp.vecdot(a[lo : lo + piece], b[lo : lo + piece])
-    return total
 
 
 def _constant_like(d: Array, value: float, *, xp: Namespace) -> Array:

@@ -1,0 +1,261 @@
+"""The kernel: difference, per-element terms, reduction, sum back to each operand's shape, cast.
+
+It takes one validated `Request` (built by `huberish._validate`) and runs the terms of
+`huberish._losses` over the whole arrays, or over cache-sized blocks on all cores for large NumPy
+operands (`huberish._blocks`, the one speed plug-in).
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, NamedTuple
+
+import numpy as np
+
+from . import _blocks as blocks
+from ._compat import Array, ArrayT, Namespace, overflow_unwarned, rounds_to_infinity
+from ._losses import LossName, coefficients, weighted_terms
+from ._reduction import Reduction
+
+__all__ = [
+    "LossAndGrad",
+    "LossGradHess",
+    "Request",
+    "backward",
+    "dtype_category",
+    "evaluate",
+    "loss",
+    "loss_and_grad",
+    "loss_grad_hess",
+]
+
+Operand = Literal["input", "target"]
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds
+class Request(Generic[ArrayT]):
+    """A validated call: operands cast to the computation dtype, and everything the kernel needs.
+
+    `threshold` is smooth L1's `beta` or the `delta` of Huber and pseudo-Huber, as given. `axis`
+    is None (all axes) or a sorted tuple of axes of `shape` that 'mean' and 'sum' reduce.
+    `grad_output`, for a backward pass, is reshaped to broadcast against the elements. `ArrayT`
+    is the caller's array type, which the results have.
+    """
+
+    xp: Namespace
+    loss: LossName
+    input: Array  # or a Python scalar
+    target: Array  # or a Python scalar
+    weight: Array | None
+    grad_output: Array | float | None
+    shape: tuple[int, ...]
+    input_shape: tuple[int, ...]
+    target_shape: tuple[int, ...]
+    input_grad_dtype: Any
+    target_grad_dtype: Any
+    result_dtype: Any
+    compute_dtype: Any
+    reduction: Reduction
+    threshold: float
+    axis: tuple[int, ...] | None
+    keepdims: bool
+    size: int = field(init=False)
+    """Number of elements of the broadcast shape."""
+    count: int = field(init=False)
+    """Number of elements each reduced loss sums over (the 'mean' divisor)."""
+
+    def __post_init__(self) -> None:
+        self.size = math.prod(self.shape)
+        self.count = self.size if self.axis is None else math.prod(self.shape[a] for a in self.axis)
+
+    @property
+    def kept_shape(self) -> tuple[int, ...]:
+        """The broadcast shape with the reduced axes kept, of size 1."""
+        axes = range(len(self.shape)) if self.axis is None else self.axis
+        return tuple(1 if i in axes else n for i, n in enumerate(self.shape))
+
+    @property
+    def loss_shape(self) -> tuple[int, ...]:
+        """Shape of the loss: the broadcast shape, reduced over `axis` unless 'none'."""
+        if self.reduction == "none":
+            return self.shape
+        if self.keepdims:
+            return self.kept_shape
+        axes = range(len(self.shape)) if self.axis is None else self.axis
+        return tuple(n for i, n in enumerate(self.shape) if i not in axes)
+
+
+class LossAndGrad(NamedTuple, Generic[ArrayT]):
+    """The loss and its gradient with respect to `input`."""
+
+    loss: ArrayT
+    """The reduced loss (0-d for 'mean' and 'sum' over all axes), or the per-element losses."""
+    grad: ArrayT
+    """d sum(loss) / d input, with the shape and dtype of `input`."""
+
+
+class LossGradHess(NamedTuple, Generic[ArrayT]):
+    """The loss, its gradient and the diagonal of its Hessian with respect to `input`."""
+
+    loss: ArrayT
+    """The reduced loss, as `LossAndGrad.loss`."""
+    grad: ArrayT
+    """d sum(loss) / d input, with the shape and dtype of `input`."""
+    hess: ArrayT
+    """d^2 sum(loss) / d input_i^2, with the shape and dtype of `input`."""
+
+
+def loss(request: Request[ArrayT]) -> ArrayT:
+    """The reduced loss of a validated request."""
+    reduced: ArrayT = evaluate(request)[0]
+    return reduced
+
+
+def loss_and_grad(request: Request[ArrayT]) -> LossAndGrad[ArrayT]:
+    """The loss and its gradient with respect to `input`."""
+    reduced, (grad,) = evaluate(request, gradients=("input",))
+    return LossAndGrad(reduced, grad)
+
+
+def loss_grad_hess(request: Request[ArrayT]) -> LossGradHess[ArrayT]:
+    """The loss, its gradient and its Hessian diagonal with respect to `input`."""
+    reduced, (grad, hess) = evaluate(request, gradients=("input",), hessian=True)
+    return LossGradHess(reduced, grad, hess)
+
+
+def backward(request: Request[ArrayT]) -> tuple[ArrayT, ArrayT]:
+    """The gradients of ``sum(grad_output * loss)`` for `input` and `target`."""
+    _, (grad_input, grad_target) = evaluate(request, loss=False, gradients=("input", "target"))
+    return grad_input, grad_target
+
+
+def evaluate(
+    request: Request[Any],
+    *,
+    loss: bool = True,
+    gradients: tuple[Operand, ...] = (),
+    hessian: bool = False,
+) -> tuple[Array, list[Array]]:
+    """The reduced loss (None unless `loss`), then the gradients with respect to each operand in
+    `gradients`, then (if `hessian`) the Hessian diagonal with respect to `input`.
+
+    The gradients are those of ``sum(grad_output * loss)`` (``request.grad_output`` defaults to
+    1), summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
+    """
+    xp = request.xp
+    terms_of = coefficients(
+        request.loss,
+        request.threshold,
+        request.compute_dtype,
+        # (an empty 'mean' has no terms to divide: `_reduce` makes it NaN)
+        divisor=max(request.count, 1) if request.reduction == "mean" else 1,
+        xp=xp,
+    )
+    # (inf beyond the range, NaN for inf - inf: silently, as in torch; see the helper)
+    with overflow_unwarned(xp):
+        if not hessian and blocks.takes(request):
+            reduced_loss, element_grad = blocks.evaluate(
+                request.input,
+                request.target,
+                request.weight,
+                request.grad_output,
+                coefficients=terms_of,
+                loss=loss,
+                grad=bool(gradients),
+                keep_elements=request.reduction == "none",
+            )
+            element_hess = None
+            if reduced_loss is not None and request.reduction != "none":
+                reduced_loss = _kept(reduced_loss, request)
+        else:
+            terms = weighted_terms(
+                request.input - request.target,
+                request.weight,
+                request.grad_output,
+                coefficients=terms_of,
+                loss=loss,
+                grad=bool(gradients),
+                hess=hessian,
+                xp=xp,
+            )
+            reduced_loss = None if terms.loss is None else _reduce(terms.loss, request)
+            element_grad, element_hess = terms.grad, terms.hess
+    reduced = None
+    if reduced_loss is not None:
+        reduced = _cast(reduced_loss, request.result_dtype, xp=xp)
+        if type(reduced) is np.ndarray and reduced.ndim == 0:  # as NumPy reduces: a scalar
+            reduced = reduced[()]
+    results = []
+    for operand in gradients:
+        shape, dtype = (
+            (request.input_shape, request.input_grad_dtype)
+            if operand == "input"
+            else (request.target_shape, request.target_grad_dtype)
+        )
+        g = _sum_to_shape(element_grad, shape, xp=xp)
+        results.append(_cast(g if operand == "input" else -g, dtype, xp=xp))
+    if hessian:
+        h = _sum_to_shape(element_hess, request.input_shape, xp=xp)
+        results.append(_cast(h, request.input_grad_dtype, xp=xp))
+    return reduced, results
+
+
+_CATEGORIES: dict[tuple[str, Any], str] = {}
+
+
+def dtype_category(dtype: Any, *, xp: Namespace) -> str:
+    """'real floating', 'half' (16-bit floating), 'integral' or 'other', memoised per dtype."""
+    key = (xp.__name__, dtype)  # by name: torch.compile cannot hash modules
+    category = _CATEGORIES.get(key)
+    if category is None:
+        try:
+            xp.isdtype(dtype, "real floating")
+        except (TypeError, ValueError):  # a dtype outside the array API (a record array's)
+            return "other"
+        if xp.isdtype(dtype, "real floating"):
+            category = "half" if xp.finfo(dtype).bits < 32 else "real floating"
+        else:
+            category = "integral" if xp.isdtype(dtype, "integral") else "other"
+        _CATEGORIES[key] = category
+    return category
+
+
+def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
+    """`x` as `dtype`; a narrowing cast (results computed in float32 for a 16-bit dtype, a
+    float64 gradient for a float32 operand) makes values beyond the range +-inf here, so that
+    NumPy's cast does not warn about overflow."""
+    if x.dtype == dtype:
+        return x
+    if xp.finfo(dtype).bits < xp.finfo(x.dtype).bits:
+        x = xp.where(rounds_to_infinity(x, dtype, xp=xp), xp.copysign(math.inf, x), x)
+    return xp.astype(x, dtype, copy=False)
+
+
+def _reduce(element_loss: Array, request: Request[Any]) -> Array:
+    """Reduce the element losses (already divided by the count for 'mean') over
+    `request.axis`."""
+    if request.reduction == "none":
+        return element_loss
+    if request.axis is None:
+        total = _kept(request.xp.sum(element_loss), request)
+    else:
+        total = request.xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
+    # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).
+    return total * math.nan if request.reduction == "mean" and not request.count else total
+
+
+def _kept(total: Array, request: Request[Any]) -> Array:
+    """The 0-d total of a loss reduced over every axis, with the axes kept if `keepdims`."""
+    return request.xp.reshape(total, request.kept_shape) if request.keepdims else total
+
+
+def _sum_to_shape(grad: Array, shape: tuple[int, ...], *, xp: Namespace) -> Array:
+    """Sum `grad` over the axes along which an operand of `shape` was broadcast."""
+    if tuple(grad.shape) == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    with overflow_unwarned(xp):  # (a sum beyond the range is inf, silently, as in torch)
+        total = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(total, shape)
