@@ -6,14 +6,14 @@ operands (`huberish._blocks`, the one speed plug-in).
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, NamedTuple
 
 import numpy as np
 
 from . import _blocks as blocks
 from ._compat import Array, ArrayT, Namespace, overflow_unwarned, rounds_to_infinity
-from ._losses import LossName, coefficients, weighted_terms
+from ._losses import Coefficients, weighted_terms
 from ._reduction import Reduction
 
 __all__ = [
@@ -35,19 +35,20 @@ Operand = Literal["input", "target"]
 class Request(Generic[ArrayT]):
     """A validated call: operands cast to the computation dtype, and everything the kernel needs.
 
-    `threshold` is smooth L1's `beta` or the `delta` of Huber and pseudo-Huber, as given. `axis`
-    is None (all axes) or a sorted tuple of axes of `shape` that 'mean' and 'sum' reduce.
-    `grad_output`, for a backward pass, is reshaped to broadcast against the elements. `ArrayT`
-    is the caller's array type, which the results have.
+    `axis` is None (all axes) or a sorted tuple of axes of `shape` that 'mean' and 'sum'
+    reduce. `grad_output`, for a backward pass, is reshaped to broadcast against the elements.
+    `ArrayT` is the caller's array type, which the results have.
     """
 
     xp: Namespace
-    loss: LossName
+    coefficients: Coefficients
+    """The loss and what its terms depend on besides the residual."""
     input: Array  # or a Python scalar
     target: Array  # or a Python scalar
     weight: Array | None
     grad_output: Array | float | None
     shape: tuple[int, ...]
+    """The broadcast shape of `input` and `target`: the elements."""
     input_shape: tuple[int, ...]
     target_shape: tuple[int, ...]
     input_grad_dtype: Any
@@ -55,17 +56,35 @@ class Request(Generic[ArrayT]):
     result_dtype: Any
     compute_dtype: Any
     reduction: Reduction
-    threshold: float
     axis: tuple[int, ...] | None
     keepdims: bool
-    size: int = field(init=False)
-    """Number of elements of the broadcast shape."""
-    count: int = field(init=False)
+    size: int
+    """Number of elements."""
+    count: int
     """Number of elements each reduced loss sums over (the 'mean' divisor)."""
 
-    def __post_init__(self) -> None:
-        self.size = math.prod(self.shape)
-        self.count = self.size if self.axis is None else math.prod(self.shape[a] for a in self.axis)
+    def with_operands(self, input: Any, target: Any, weight: Any) -> "Request[Any]":
+        """This request for other operands of the same dtypes and shapes (no `grad_output`)."""
+        return Request(
+            self.xp,
+            self.coefficients,
+            input,
+            target,
+            weight,
+            None,
+            self.shape,
+            self.input_shape,
+            self.target_shape,
+            self.input_grad_dtype,
+            self.target_grad_dtype,
+            self.result_dtype,
+            self.compute_dtype,
+            self.reduction,
+            self.axis,
+            self.keepdims,
+            self.size,
+            self.count,
+        )
 
     @property
     def kept_shape(self) -> tuple[int, ...]:
@@ -141,15 +160,7 @@ def evaluate(
     The gradients are those of ``sum(grad_output * loss)`` (``request.grad_output`` defaults to
     1), summed back to each operand's shape and cast to its dtype; so is the Hessian diagonal.
     """
-    xp = request.xp
-    terms_of = coefficients(
-        request.loss,
-        request.threshold,
-        request.compute_dtype,
-        # (an empty 'mean' has no terms to divide: `_reduce` makes it NaN)
-        divisor=max(request.count, 1) if request.reduction == "mean" else 1,
-        xp=xp,
-    )
+    xp, terms_of = request.xp, request.coefficients
     # (inf beyond the range, NaN for inf - inf: silently, as in torch; see the helper)
     with overflow_unwarned(xp):
         if not hessian and blocks.takes(request):
@@ -236,7 +247,7 @@ def _reduce(element_loss: Array, request: Request[Any]) -> Array:
     if request.reduction == "none":
         return element_loss
     if request.axis is None:
-        total = _kept(request.xp.sum(element_loss), request)
+        total = _kept(blocks.sum_all(element_loss, xp=request.xp), request)
     else:
         total = request.xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).

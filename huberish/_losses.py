@@ -58,6 +58,8 @@ class Coefficients(NamedTuple):
     """The 'mean' divisor: the number of elements each reduced loss averages; 1 for 'sum' and
     'none', and for an empty 'mean' (which has no terms to divide: `huberish._kernel` makes its
     reduced loss NaN)."""
+    direct: bool = False
+    """Whether `_smooth_l1` may divide by ``0.5 * beta / scale * divisor`` in one step."""
 
 
 def coefficients(
@@ -75,7 +77,14 @@ def coefficients(
             beta = 0.0
         elif beta > float(info.max):
             beta = math.inf
-    return Coefficients(loss, beta, 1.0 if loss == "smooth_l1" else threshold, divisor)
+    scale = 1.0 if loss == "smooth_l1" else threshold
+    direct = False
+    if 0.0 < beta < math.inf:
+        # not for long double, whose precision a Python-float divisor (float64) would lose
+        low, high = _NORMAL_RECIPROCAL
+        direct = beta > low and low < 0.5 * (beta / scale) * divisor < high
+        direct = direct and xp.finfo(dtype).bits <= 64
+    return Coefficients(loss, beta, scale, divisor, direct)
 
 
 _NORMAL = (1.2e-38, 3.4e38)
@@ -135,17 +144,18 @@ def element_terms(
     loss terms sum to the mean. `d` is a temporary the caller owns: on NumPy and CuPy it is
     overwritten in place, which saves memory and passes.
     """
-    name, beta, scale, divisor = coefficients
-    flags = {"loss": loss, "grad": grad, "hess": hess}
+    name, beta, scale, divisor, _ = coefficients
+    if name != "pseudo_huber" and 0.0 < beta < math.inf:
+        return _smooth_l1(d, coefficients, loss=loss, grad=grad, hess=hess, xp=xp)
     if name == "pseudo_huber":
-        terms = _pseudo_huber(d, delta=beta, xp=xp, **flags)
-    elif beta == 0.0 or math.isinf(beta):
+        terms = _pseudo_huber(d, delta=beta, loss=loss, grad=grad, hess=hess, xp=xp)
+    else:
         # Huber's delta beyond the dtype's range (or inf) is the limit 0.5 * d**2; below its
         # normal range, scale * |d|. Smooth L1 takes its own limits.
-        huber_limit = name == "huber" and math.isinf(beta)
-        terms = _limits(d, beta=beta, scale=scale, quadratic=huber_limit, xp=xp, **flags)
-    else:
-        return _smooth_l1(d, beta=beta, scale=scale, divisor=divisor, xp=xp, **flags)
+        quadratic = name == "huber" and math.isinf(beta)
+        terms = _limits(
+            d, beta=beta, scale=scale, quadratic=quadratic, loss=loss, grad=grad, hess=hess, xp=xp
+        )
     if divisor == 1:
         return terms
     # (by the divisor itself: 1 / divisor as a Python float is rounded to float64, which is
@@ -154,15 +164,7 @@ def element_terms(
 
 
 def _smooth_l1(
-    d: Array,
-    *,
-    beta: float,
-    scale: float,
-    divisor: int,
-    loss: bool,
-    grad: bool,
-    hess: bool,
-    xp: Namespace,
+    d: Array, coefficients: Coefficients, *, loss: bool, grad: bool, hess: bool, xp: Namespace
 ) -> Terms:
     """``scale * smooth_l1(d, beta) / divisor``, for finite ``beta > 0``.
 
@@ -178,22 +180,19 @@ def _smooth_l1(
     the gradient is exactly +-scale / divisor outside whenever ``beta / scale * divisor`` is
     exact. NaN gives NaN; an infinite residual gives loss inf and gradient +-scale / divisor.
     """
+    _, beta, scale, divisor, direct = coefficients
     curvature = None
     if hess:  # before `d` is overwritten
         curvature = _divide(xp.astype(xp.abs(d) < beta, d.dtype), beta / scale, xp=xp)
         curvature = curvature if divisor == 1 else curvature / divisor
         curvature = xp.where(xp.isnan(d), d, curvature)
     r = clip(d, -beta, beta, xp=xp)
-    # The gradient as r / (2 slope_divisor): the halving is exact, and r / 2 serves the loss.
-    slope_divisor = 0.5 * (beta / scale) * divisor
-    # Beyond these bounds, in steps (and without r / 2 first, which XLA flushes for a beta
-    # near the smallest normal number), and for long double (whose precision a Python-float
-    # divisor, rounded to float64, would lose)
-    extended = getattr(d.dtype, "itemsize", 8) > 8
-    low, high = _NORMAL_RECIPROCAL
-    if extended or not (low < slope_divisor < high and beta > low):
-        # ratio = r * scale / beta (smooth L1: in [-1, 1]; Huber: r), divided by the divisor
-        # last: the slope may be subnormal (which XLA flushes) where the loss is not.
+    if not direct:
+        # In steps where ``0.5 * beta / scale * divisor`` or its reciprocal is not a normal
+        # number (and without r / 2 first, which XLA flushes for a beta near the smallest
+        # normal number), and for long double. ratio = r * scale / beta (smooth L1: in
+        # [-1, 1]; Huber: r), divided by the divisor last: the slope may be subnormal (which
+        # XLA flushes) where the loss is not.
         ratio = _divide(r, beta / scale, xp=xp)
         slope = (ratio if divisor == 1 else ratio / divisor) if grad else None
         element_loss = None
@@ -201,6 +200,8 @@ def _smooth_l1(
             element_loss = ratio * (d - r * 0.5)
             element_loss = element_loss if divisor == 1 else element_loss / divisor
         return Terms(element_loss, slope, curvature)
+    # The gradient as r / (2 slope_divisor): the halving is exact, and r / 2 serves the loss.
+    slope_divisor = 0.5 * (beta / scale) * divisor
     if not loss:
         return Terms(None, r / (2.0 * slope_divisor) if grad else None, curvature)
     if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)

@@ -20,7 +20,7 @@ from ._compat import (
     rounds_to_infinity,
 )
 from ._kernel import LossAndGrad, LossGradHess, Request, dtype_category
-from ._losses import LOSSES, LossName
+from ._losses import LOSSES, LossName, coefficients
 from ._reduction import Reduction, ReductionArgument, resolve_reduction
 from ._warn import warn
 
@@ -485,8 +485,18 @@ class Options(NamedTuple):
         xp: Namespace | None = None,
     ) -> Request[ArrayT]:
         """The validated request for these operands (`grad_output` for a backward pass)."""
-        operands = check_operands(input, target, weight, grad_output, xp=xp)
-        return request(operands, broadcast_shape(operands), self)
+        return validate(
+            self.loss,
+            self.threshold,
+            input,
+            target,
+            weight,
+            grad_output,
+            reduction=self.reduction,
+            axis=self.axis,
+            keepdims=self.keepdims,
+            xp=xp,
+        )
 
     def forward(
         self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, *, xp: Any = None
@@ -540,13 +550,76 @@ def validate(
     Order: argument types and dtypes; the shape-mismatch warning; legacy arguments;
     broadcasting; the reduction string; `axis`; `keepdims`; the threshold; the range of `axis`;
     `weight` and `grad_output` against the shapes.
+
+    The outcome for same-shape NumPy arrays is remembered (`_remembered`): the checks depend only
+    on the arrays' dtypes and shapes and on the options, so a call like one seen before reuses
+    its request with the new arrays.
     """
+    key = _key(loss, threshold, input, target, weight, grad_output, reduction, axis, keepdims)
+    if size_average is None and reduce is None and xp is None and key is not None:
+        known = _VALIDATED.get(key)
+        if known is not None:
+            return known.with_operands(input, target, weight)
     operands = check_operands(input, target, weight, grad_output, xp=xp)
     if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
         reduction = resolve_reduction(size_average, reduce, reduction)
     shape = broadcast_shape(operands)
     options = Options.build(loss, threshold, reduction=reduction, axis=axis, keepdims=keepdims)
-    return request(operands, shape, options)
+    result = request(operands, shape, options)
+    if (
+        size_average is None
+        and reduce is None
+        and xp is None
+        and key is not None
+        and result.input is input
+        and result.target is target
+        and result.weight is weight  # (nothing cast)
+    ):
+        if len(_VALIDATED) >= 256:
+            _VALIDATED.clear()
+        _VALIDATED[key] = result.with_operands(None, None, None)  # (no array kept alive)
+    return result
+
+
+_VALIDATED: dict[tuple[Any, ...], Request[Any]] = {}
+"""`_key` of a call -> its request, without its arrays."""
+
+
+def _key(
+    loss: LossName,
+    threshold: Any,
+    input: Any,
+    target: Any,
+    weight: Any,
+    grad_output: Any,
+    reduction: Any,
+    axis: Any,
+    keepdims: Any,
+) -> tuple[Any, ...] | None:
+    """What a call's checks depend on, for a forward call on NumPy arrays of one shape with
+    plain options (which warn about nothing); None for any other call."""
+    if not (
+        type(input) is np.ndarray
+        and type(target) is np.ndarray
+        and input.shape == target.shape
+        and (weight is None or type(weight) is np.ndarray)
+        and grad_output is None
+        and type(threshold) in (float, int)
+        and reduction in ("none", "mean", "sum")
+        and axis is None
+        and type(keepdims) is bool
+    ):
+        return None
+    return (
+        loss,
+        threshold,
+        reduction,
+        keepdims,
+        input.dtype,
+        input.shape,
+        target.dtype,
+        None if weight is None else (weight.dtype, weight.shape),
+    )
 
 
 def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Request[Any]:
@@ -572,9 +645,19 @@ def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Req
     if weight is not None:
         _check_fits(weight, shape, name="weight", what="the loss")
         weight = cast(weight)
+    size = math.prod(shape)
+    count = size if axis is None else math.prod(shape[a] for a in axis)
+    terms_of = coefficients(
+        options.loss,
+        options.threshold,
+        compute_dtype,
+        # (an empty 'mean' has no terms to divide: the kernel makes it NaN)
+        divisor=max(count, 1) if options.reduction == "mean" else 1,
+        xp=xp,
+    )
     result: Request[Any] = Request(
         xp,
-        options.loss,
+        terms_of,
         cast(operands.input),
         cast(operands.target),
         weight,
@@ -587,9 +670,10 @@ def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Req
         operands.result_dtype,
         compute_dtype,
         options.reduction,
-        options.threshold,
         axis,
         keepdims,
+        size,
+        count,
     )
     grad_output = operands.grad_output
     if grad_output is not None:

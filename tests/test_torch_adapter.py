@@ -162,6 +162,48 @@ def test_modules_validate_at_construction_and_hold_weight():
     np.testing.assert_allclose(x.grad.numpy(), expected[1])
 
 
+@pytest.mark.parametrize(
+    ("ours", "theirs", "name"),
+    [
+        (htorch.SmoothL1Loss, torch.nn.SmoothL1Loss, "beta"),
+        (htorch.HuberLoss, torch.nn.HuberLoss, "delta"),
+    ],
+)
+def test_module_settings_are_read_at_each_call(ours, theirs, name):
+    """As torch's modules: beta / delta annealing and fastai's ``loss_not_reduced`` (which
+    assigns ``reduction = 'none'``) change what the next call computes."""
+    mine, torchs = ours(), theirs()
+    assert isinstance(mine, torch.nn.modules.loss._Loss)
+    x = torch.linspace(-3.0, 3.0, 7, dtype=torch.float64, requires_grad=True)
+    y = torch.zeros(7, dtype=torch.float64)
+    for module in (mine, torchs):
+        setattr(module, name, 4.0)
+        module.reduction = "none"
+    torch.testing.assert_close(mine(x, y), torchs(x, y), rtol=1e-15, atol=0)
+    assert getattr(mine, name) == 4.0
+    assert repr(mine) == f"{type(mine).__name__}(reduction='none', {name}=4.0)"
+    # an invalid value raises and leaves the old one
+    with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
+        mine.reduction = "avg"
+    with pytest.raises(ValueError, match=f"`{name}` must be a"):
+        setattr(mine, name, -1.0)
+    assert mine.reduction == "none"
+    assert getattr(mine, name) == 4.0
+    mine.reduction = "sum"
+    torchs.reduction = "sum"
+    torch.testing.assert_close(mine(x, y), torchs(x, y), rtol=1e-15, atol=0)
+
+
+def test_kept_gradient_survives_a_retained_graph():
+    """Two backward passes through one graph (``retain_graph``) give the same gradients."""
+    x = torch.linspace(-3.0, 3.0, 7, dtype=torch.float64, requires_grad=True)
+    loss = htorch.huber_loss(x, torch.zeros(7, dtype=torch.float64), delta=0.5)
+    first = torch.autograd.grad(loss, x, retain_graph=True)[0]
+    second = torch.autograd.grad(loss, x)[0]
+    torch.testing.assert_close(first, second, rtol=0, atol=0)
+    torch.testing.assert_close(first, torch.clamp(x.detach(), -0.5, 0.5) / 7, rtol=1e-15, atol=0)
+
+
 def test_training_loop_reaches_torchs_loss():
     """A small regression model trained with huberish's loss ends where torch's does."""
 
@@ -191,7 +233,8 @@ def test_training_loop_reaches_torchs_loss():
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
 def test_torch_compile_inductor_training_step_without_graph_breaks_or_warnings():
-    """A Linear + HuberLoss step under inductor, fullgraph: the same as eager, and quiet."""
+    """A Linear + HuberLoss step under inductor, fullgraph: the same as eager, and no warning
+    of huberish's own."""
     torch._dynamo.reset()
     features = torch.randn(16, 3, generator=torch.Generator().manual_seed(0))
     targets = features.sum(dim=1, keepdim=True)
@@ -219,7 +262,13 @@ def test_torch_compile_inductor_training_step_without_graph_breaks_or_warnings()
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         compiled = run(compile_it=True)
-    torchs_own = "`torch.jit.script_method` is deprecated"
+    # torch's own, and Dynamo's note on each functools.lru_cache helper it traces (array-api-
+    # compat's type checks and huberish's namespace predicates: pure; silencing the note takes
+    # a private Dynamo registry, which the library does not use)
+    torchs_own = (
+        "`torch.jit.script_method` is deprecated",
+        "Dynamo detected a call to a `functools.lru_cache`-wrapped function",
+    )
     assert [str(w.message) for w in record if not str(w.message).startswith(torchs_own)] == []
     eager = run(compile_it=False)
     for got, want in zip(compiled, eager, strict=True):
@@ -284,28 +333,6 @@ def test_kept_gradient_with_retained_graph_and_grad_output(kind):
         results.append((first, x.grad, *torch.autograd.grad(elements, (x, y), grad_output)))
     for got, want in zip(*results, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
-
-
-# inductor's import warns, as above
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_compiled_forward_matches_torch(dtype, monkeypatch):
-    """HUBERISH_TORCH_COMPILE=1: the eager forward runs the kernel through torch.compile for
-    large operands; losses and both gradients as torch's native ones."""
-    monkeypatch.setenv("HUBERISH_TORCH_COMPILE", "1")
-    n = htorch._COMPILE_MIN_SIZE + 5
-    for ours, theirs, name in LOSSES.values():
-        for reduction in ("mean", "none"):
-            results = []
-            for function in (ours, theirs):
-                x, y = _pair((n, n), dtype=dtype)
-                loss = function(x, y, reduction=reduction, **{name: 0.7})
-                grad_output = torch.ones_like(loss) if reduction == "mean" else x.detach()
-                results.append((loss, *torch.autograd.grad(loss, (x, y), grad_output)))
-            rtol = 1e-5 if dtype == torch.float32 else 1e-12
-            for got, want in zip(*results, strict=True):
-                torch.testing.assert_close(got, want, rtol=rtol, atol=rtol * 1e-2)
 
 
 @pytest.mark.parametrize("kind", sorted(LOSSES))
