@@ -27,11 +27,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._adapters import check_shapes, hessian, reduce_tangent
 from ._compat import is_array_api_obj
 from ._reduction import ReductionArgument
-from ._validate import Options, check_broadcast, normalise_axis, operand
+from ._validate import Options, operand
 
 __all__ = ["huber_loss", "pseudo_huber_loss", "smooth_l1_loss"]
+
+
+def __dir__() -> list[str]:
+    return __all__
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(0, 1))
@@ -61,10 +66,8 @@ def _loss_jvp(
         if scalar is None and getattr(tangent, "dtype", None) != jax.dtypes.float0
     ]
     product = sum(terms[1:], terms[0]) if terms else jnp.zeros(shape, loss.dtype)
-    if call.reduction != "none":
-        axes = normalise_axis(call.axis, ndim=len(shape))
-        product = jnp.sum(product, axis=axes, keepdims=call.keepdims)
-    return loss, jnp.reshape(product, loss.shape).astype(loss.dtype)
+    tangent = reduce_tangent(product, call, xp=jnp)
+    return loss, jnp.reshape(tangent, loss.shape).astype(loss.dtype)
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(0, 1))
@@ -94,9 +97,7 @@ def _element_gradients_jvp(
     ones, input, target, weight = primals
     grads = _element_gradients(call, scalars, ones, input, target, weight)
     operands = _operands(scalars, input, target)
-    # (the losses are even in d: for a Python scalar `input`, the Hessian for `target` is it)
-    pair = operands if scalars[0] is None else operands[::-1]
-    hess = call.loss_grad_hess(pair[0], pair[1], weight).hess
+    hess = hessian(call, *operands, weight, input_is_array=scalars[0] is None)
     difference = [
         t if s is None and getattr(t, "dtype", None) != jax.dtypes.float0 else None
         for t, s in zip(tangents[1:3], scalars, strict=True)
@@ -136,12 +137,6 @@ def _is_numeric_array(x: Any) -> bool:
     if isinstance(x, np.ndarray):
         return x.dtype.kind in "biufc"
     return isinstance(x, jax.Array) or is_array_api_obj(x)
-
-
-def _check_broadcast(input: Any, target: Any) -> None:
-    """torch's order: broadcasting is checked before the reduction string and the threshold
-    (which `Options.build` checks); the other checks of the operands come at the call."""
-    check_broadcast(*(tuple(getattr(v, "shape", ())) for v in (input, target)))
 
 
 def _apply(input: Any, target: Any, weight: Any, call: Options) -> Any:
@@ -191,7 +186,7 @@ def smooth_l1_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.smooth_l1_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
-    _check_broadcast(input, target)
+    check_shapes(input, target)
     call = Options.build(
         "smooth_l1",
         _static("beta", beta),
@@ -215,7 +210,7 @@ def huber_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
-    _check_broadcast(input, target)
+    check_shapes(input, target)
     call = Options.build(
         "huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
     )
@@ -233,7 +228,7 @@ def pseudo_huber_loss(
     keepdims: bool = False,
 ) -> Any:
     """`huberish.pseudo_huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
-    _check_broadcast(input, target)
+    check_shapes(input, target)
     call = Options.build(
         "pseudo_huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
     )
