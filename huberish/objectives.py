@@ -69,7 +69,9 @@ class Objective:
         self._curvature: Curvature = _check_curvature(curvature)
         self._hess_floor = _check_hess_floor(hess_floor)
         # the curvature of the quadratic zone: 1, or smooth L1's 1 / beta
-        self._constant = 1.0 / self._threshold if loss == "smooth_l1" else 1.0
+        self._constant = 1.0
+        if loss == "smooth_l1":
+            self._constant = 1.0 / self._threshold if self._threshold > 0 else math.inf
         if self._curvature != "exact" and not math.isfinite(self._constant):
             msg = (
                 f"`curvature={self._curvature!r}` needs a smooth L1 `beta` > 0: with "
