@@ -123,6 +123,13 @@ class Objective:
         tuple of two arrays
             ``(grad, hess)`` with the shape, dtype and library of `y_pred`.
         """
+        if hasattr(y_pred, "get_label"):  # a LightGBM Dataset or an XGBoost DMatrix
+            msg = (
+                "The objective takes `(y_true, y_pred[, sample_weight])`, the boosters' "
+                "scikit-learn-API signature; their native `train` passes `(preds, data)`: wrap "
+                "it as `lambda preds, data: objective(data.get_label(), preds, data.get_weight())`."
+            )
+            raise TypeError(msg)
         threshold = {"beta" if self._loss == "smooth_l1" else "delta": self._threshold}
         _, grad, hess = _GRAD_HESS[self._loss](y_pred, y_true, reduction="none", **threshold)
         xp = array_namespace(grad)

@@ -191,6 +191,15 @@ def test_weight_is_duplicated_rows(xp, asarray, loss, curvature):
         assert_close(ours, np.bincount(rows, weights=theirs, minlength=8), dtype="float64")
 
 
+def test_native_train_signature_is_explained():
+    class Dataset:  # what LightGBM's and XGBoost's native train pass second
+        def get_label(self):
+            return np.zeros(3)
+
+    with pytest.raises(TypeError, match="wrap it as `lambda preds, data: objective"):
+        hb.huber_objective()(np.zeros(3), Dataset())
+
+
 def test_row_weight_of_a_2d_prediction():
     y_pred = np.arange(6.0).reshape(3, 2)
     grad, hess = hb.huber_objective(10.0)(np.zeros((3, 2)), y_pred, np.asarray([1.0, 0.0, 2.0]))
