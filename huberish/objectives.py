@@ -48,17 +48,6 @@ class Objective:
     array library of `y_pred`; `y_true` broadcasts to it. ``sample_weight`` (a row's weight,
     also of shape ``(n,)`` for a 2-d ``y_pred`` of ``n`` rows) multiplies both, after the
     floor: a weight of 2 is a duplicated row.
-
-    Attributes
-    ----------
-    loss : str
-        ``'smooth_l1'``, ``'huber'`` or ``'pseudo_huber'``.
-    threshold : float
-        Smooth L1's `beta`, or the `delta` of Huber and pseudo-Huber.
-    curvature : str
-        ``'exact'``, ``'constant'`` or ``'majorizer'``.
-    hess_floor : float
-        The least curvature per unit weight.
     """
 
     __slots__ = ("_constant", "_curvature", "_hess_floor", "_loss", "_threshold")
@@ -82,18 +71,22 @@ class Objective:
 
     @property
     def loss(self) -> LossName:
+        """``'smooth_l1'``, ``'huber'`` or ``'pseudo_huber'``."""
         return self._loss
 
     @property
     def threshold(self) -> float:
+        """Smooth L1's `beta`, or the `delta` of Huber and pseudo-Huber."""
         return self._threshold
 
     @property
     def curvature(self) -> Curvature:
+        """``'exact'``, ``'constant'`` or ``'majorizer'``."""
         return self._curvature
 
     @property
     def hess_floor(self) -> float:
+        """The least curvature per unit weight."""
         return self._hess_floor
 
     def __repr__(self) -> str:
