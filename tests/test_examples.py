@@ -84,11 +84,12 @@ def test_lightgbm_recipe_across_settings(boosting, delta, rounds):
     """The recipe (clipped gradient, constant curvature 1, median start) against LightGBM's
     built-in Huber objective at the same delta and rounds, the same algorithm started from the
     mean: it must be within 10% (+ 0.01) of it in every setting, for Huber's and pseudo-Huber's
-    gradients alike (observed: 0.6 to 1.0 times). LightGBM's `regression_l1` is the robust reference: the recipe
-    must stay within a bounded factor of it (observed: at most 11 times, at delta = 1 and 3 with
-    1000 rounds, where Huber with delta = 10 to 30 noise sigmas lets the trees fit the outliers,
-    as LightGBM's own `huber` does). The exact pseudo-Huber Hessian from 0, the naive objective,
-    must blow up for delta <= 0.3 (observed: 30 to 2000), which is what the recipe fixes."""
+    gradients alike (observed: 0.6 to 1.0 times). LightGBM's `regression_l1` is the robust
+    reference: the recipe must stay within a bounded factor of it (observed: at most 11 times, at
+    delta = 1 and 3 with 1000 rounds, where Huber with delta = 10 to 30 noise sigmas lets the
+    trees fit the outliers, as LightGBM's own `huber` does). The exact pseudo-Huber Hessian from
+    0, the naive objective, must blow up for delta <= 0.3 (observed: 30 to 2000), which is what
+    the recipe fixes."""
     features, targets, clean = boosting.make_data()
     median = float(np.median(targets))
 
