@@ -1,8 +1,11 @@
 """Gradient-boosting objectives: a loss's gradient with a choice of curvature, for any booster."""
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any, Literal
+
+import numpy as np
 
 from . import functional as F
 from ._compat import Array, ArrayT, Namespace, array_namespace, clip, device, overflow_unwarned
@@ -221,7 +224,7 @@ def _check_curvature(curvature: Any) -> Curvature:
 
 
 def _check_hess_floor(hess_floor: Any) -> float:
-    is_real = isinstance(hess_floor, int | float) and not isinstance(hess_floor, bool)
+    is_real = isinstance(hess_floor, numbers.Real) and not isinstance(hess_floor, bool | np.bool_)
     if not is_real:
         msg = f"`hess_floor` must be a real number; got {hess_floor!r}."
         raise TypeError(msg)

@@ -95,7 +95,11 @@ def test_hess_floor_value(hess_floor):
         hb.huber_objective(hess_floor=hess_floor)
 
 
-@pytest.mark.parametrize("hess_floor", ["0.1", None, True, [0.1]])
+def test_hess_floor_numpy_scalar():
+    assert type(hb.huber_objective(hess_floor=np.float32(0.5)).hess_floor) is float
+
+
+@pytest.mark.parametrize("hess_floor", ["0.1", None, True, [0.1], np.bool_(True)])
 def test_hess_floor_type(hess_floor):
     with pytest.raises(TypeError, match="`hess_floor` must be a real number"):
         hb.huber_objective(hess_floor=hess_floor)
