@@ -20,6 +20,7 @@ from .functional import (
     smooth_l1_loss_grad_hess,
 )
 from .modules import HuberLoss, PseudoHuberLoss, SmoothL1Loss
+from .objectives import Objective, huber_objective, pseudo_huber_objective, smooth_l1_objective
 
 try:
     __version__ = version("huberish")  # the installed distribution's metadata
@@ -30,6 +31,7 @@ __all__ = [
     "HuberLoss",
     "LossAndGrad",
     "LossGradHess",
+    "Objective",
     "PseudoHuberLoss",
     "SmoothL1Loss",
     "__version__",
@@ -37,13 +39,16 @@ __all__ = [
     "huber_loss_and_grad",
     "huber_loss_backward",
     "huber_loss_grad_hess",
+    "huber_objective",
     "pseudo_huber_loss",
     "pseudo_huber_loss_and_grad",
     "pseudo_huber_loss_backward",
     "pseudo_huber_loss_grad_hess",
+    "pseudo_huber_objective",
     "resolve_reduction",
     "smooth_l1_loss",
     "smooth_l1_loss_and_grad",
     "smooth_l1_loss_backward",
     "smooth_l1_loss_grad_hess",
+    "smooth_l1_objective",
 ]

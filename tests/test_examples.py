@@ -1,11 +1,13 @@
 """The runnable examples in `examples/` work and show what they claim, checked against
-scikit-learn's `HuberRegressor` and LightGBM's built-in objectives."""
+scikit-learn's `HuberRegressor` and the boosters' built-in objectives."""
 
 import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
+
+import huberish as hb
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
@@ -69,8 +71,9 @@ def boosting():
 
 def test_lightgbm_main(boosting, capsys):
     errors = boosting.main()
-    recipe = errors["huberish Huber, Hessian 1, median start"]
+    recipe = errors["huberish Huber, constant, median start"]
     assert recipe < 0.2 * errors["LightGBM regression (squared error)"]
+    assert recipe <= 1.1 * errors["LightGBM huber (alpha = delta)"] + 0.01
     assert "RMSE" in capsys.readouterr().out
 
 
@@ -78,14 +81,15 @@ def test_lightgbm_main(boosting, capsys):
 @pytest.mark.parametrize("rounds", [200, 1000])
 @pytest.mark.parametrize("delta", [0.1, 0.3, 1.0, 3.0])
 def test_lightgbm_recipe_across_settings(boosting, delta, rounds):
-    """The recipe (clipped gradient, Hessian 1, median start) against LightGBM's built-in Huber
-    objective at the same delta and rounds, the same algorithm started from the mean: it must be
-    within 10% (+ 0.01) of it in every setting, for Huber's and pseudo-Huber's gradients alike
-    (observed: 0.6 to 1.0 times). LightGBM's `regression_l1` is the robust reference: the recipe
-    must stay within a bounded factor of it (observed: at most 11 times, at delta = 1 and 3 with
-    1000 rounds, where Huber with delta = 10 to 30 noise sigmas lets the trees fit the outliers,
-    as LightGBM's own `huber` does). The exact pseudo-Huber Hessian from 0, the naive objective,
-    must blow up for delta <= 0.3 (observed: 30 to 2000), which is what the recipe fixes."""
+    """The recipe (clipped gradient, constant curvature 1, median start) against LightGBM's
+    built-in Huber objective at the same delta and rounds, the same algorithm started from the
+    mean: it must be within 10% (+ 0.01) of it in every setting, for Huber's and pseudo-Huber's
+    gradients alike (observed: 0.6 to 1.0 times). LightGBM's `regression_l1` is the robust
+    reference: the recipe must stay within a bounded factor of it (observed: at most 11 times, at
+    delta = 1 and 3 with 1000 rounds, where Huber with delta = 10 to 30 noise sigmas lets the
+    trees fit the outliers, as LightGBM's own `huber` does). The exact pseudo-Huber Hessian from
+    0, the naive objective, must blow up for delta <= 0.3 (observed: 30 to 2000), which is what
+    the recipe fixes."""
     features, targets, clean = boosting.make_data()
     median = float(np.median(targets))
 
@@ -97,13 +101,30 @@ def test_lightgbm_recipe_across_settings(boosting, delta, rounds):
 
     reference = rmse("huber", alpha=delta)
     l1 = rmse("regression_l1")
-    huber = rmse(boosting.huber_objective(delta), start=median)
-    pseudo = rmse(boosting.pseudo_huber_objective(delta, hess_floor=1.0), start=median)
+    huber = rmse(hb.huber_objective(delta, curvature="constant"), start=median)
+    pseudo = rmse(hb.pseudo_huber_objective(delta, curvature="constant"), start=median)
     for recipe in (huber, pseudo):
         assert recipe <= 1.1 * reference + 0.01
         if delta <= 0.3:
             assert recipe <= 5 * l1
     if delta <= 0.3 and rounds == 200:
         with np.errstate(over="ignore", invalid="ignore"):
-            naive = rmse(boosting.pseudo_huber_objective(delta))
+            naive = rmse(hb.pseudo_huber_objective(delta))
         assert not naive <= 10 * reference  # NaN counts as blown up
+
+
+@pytest.fixture(scope="module")
+def xgboost_example():
+    pytest.importorskip("xgboost")
+    return _load("xgboost_objective")
+
+
+def test_xgboost_main(xgboost_example, capsys):
+    results = xgboost_example.main()
+    assert abs(results["issue 9378, majorizer"] - 300.0) < 0.5
+    assert not abs(results["issue 9378, exact"] - 300.0) < 1e6  # diverged (or NaN)
+    assert results["built-in vs huberish exact, max |difference|"] < 1e-5
+    assert (
+        results["outliers, majorizer, 50 rounds"] < 0.5 * results["outliers, constant, 50 rounds"]
+    )
+    assert "300" in capsys.readouterr().out
