@@ -67,12 +67,59 @@ def best_of(call, number: int) -> float:
     return min(timeit.repeat(call, number=number, repeat=3)) / number
 
 
+def torch_rows(before, repeats: int) -> None:
+    """The torch adapter, forward + backward (float32 'mean'), against torch's own loss."""
+    import torch
+
+    import huberish.torch as new_torch
+
+    old_torch = importlib.import_module(before.__name__ + ".torch")
+    print("\n| torch adapter, fwd + bwd | n | new | new / before | new / torch |")
+    print("|---|---:|---:|---:|---:|")
+    for n in (256, 65_536, 1_000_000):
+        x = torch.randn(n, requires_grad=True)
+        y = torch.randn(n)
+
+        def step(loss, x=x, y=y):
+            return torch.autograd.grad(loss(x, y), x)
+
+        contestants = {
+            "new": partial(step, new_torch.smooth_l1_loss),
+            "before": partial(step, old_torch.smooth_l1_loss),
+            "torch": partial(step, torch.nn.functional.smooth_l1_loss),
+        }
+        row(contestants, f"| smooth_l1_loss | {n:.0e} |", n, repeats, columns=("before", "torch"))
+
+
+def row(contestants: dict, label: str, n: int, repeats: int, columns: tuple[str, ...]) -> None:
+    """Time `contestants` in rotating order; print the median time of "new" and the medians of
+    its per-repetition ratios to each of `columns` (blank where not a contestant)."""
+    number = max(1, int(2e5 // n))
+    ratios: dict[str, list[float]] = {who: [] for who in contestants if who != "new"}
+    times = []
+    for rep in range(repeats):
+        order = list(contestants)
+        order = order[rep % len(order) :] + order[: rep % len(order)]
+        seen = {}
+        for who in order:
+            time.sleep(0.05 if n < 1e6 else 0.3)
+            seen[who] = best_of(contestants[who], number)
+        times.append(seen["new"])
+        for who in ratios:
+            ratios[who].append(seen["new"] / seen[who])
+    cells = " | ".join(
+        f"{statistics.median(ratios[who]):.2f}" if who in ratios else "" for who in columns
+    )
+    print(f"{label} {statistics.median(times) * 1e6:.1f} us | {cells} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="HEAD~1", help="git commit to compare with")
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"])
     parser.add_argument("--max-n", type=float, default=1e7, help="skip larger cases")
+    parser.add_argument("--torch", action="store_true", help="also the torch adapter")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         before = load_before(args.before, pathlib.Path(folder))
@@ -94,26 +141,10 @@ def main() -> None:
                     }
                     if name == "smooth_l1_loss" and reduction == "mean":
                         contestants["numpy"] = partial(numpy_formula, x, y)
-                    number = max(1, int(2e5 // n))
-                    ratios: dict[str, list[float]] = {"before": [], "numpy": []}
-                    times = []
-                    for rep in range(args.repeats):
-                        order = list(contestants)
-                        order = order[rep % len(order) :] + order[: rep % len(order)]
-                        seen = {}
-                        for who in order:
-                            time.sleep(0.05 if n < 1e6 else 0.3)
-                            seen[who] = best_of(contestants[who], number)
-                        times.append(seen["new"])
-                        for who in ratios:
-                            if who in seen:
-                                ratios[who].append(seen["new"] / seen[who])
-                    cells = [f"{statistics.median(r):.2f}" if r else "" for r in ratios.values()]
-                    print(
-                        f"| {name} | {reduction} | {dtype} | {n:.0e} | "
-                        f"{statistics.median(times) * 1e6:.1f} us | {cells[0]} | {cells[1]} |",
-                        flush=True,
-                    )
+                    label = f"| {name} | {reduction} | {dtype} | {n:.0e} |"
+                    row(contestants, label, n, args.repeats, columns=("before", "numpy"))
+        if args.torch:
+            torch_rows(before, args.repeats)
 
 
 if __name__ == "__main__":
