@@ -68,10 +68,7 @@ def bytes_per_block(l2_bytes: int | None) -> int:
     """Bytes per block and operand for a core's L2 cache of `l2_bytes` (None: unknown).
 
     Half the L2 cache, rounded down to a power of two, from 64 KiB to 1 MiB; 512 KiB when
-    unknown. Measured (1e7 elements, 1 MiB L2, two threads, wall time over the floor): float32
-    2.27x at an eighth of the L2, 1.70x at a quarter, 1.58x at a half, 1.51x at all of it;
-    float64 2.51x, 1.80x, 1.60x, 1.65x. Each block costs Python dispatch that holds the GIL
-    (so the threads queue for it); blocks as large as the L2 lose their cache residency.
+    unknown (measured: benchmarks/NOTES.md, section 1.4).
     """
     if l2_bytes is None or l2_bytes <= 0:
         return 1 << 19
@@ -193,13 +190,11 @@ def evaluate(
 def sum_all(x: Array, *, xp: Namespace) -> Array:
     """``xp.sum(x)`` over all axes; on a NumPy array, by columns.
 
-    NumPy's pairwise sum adds float32 at about two elements per cycle. Here the rows of
-    ``(ROWS, COLUMNS)`` pieces of `x` are added first (SIMD additions of whole rows), and the
-    column sums then pairwise: measured 17 us instead of 29 us for 131,072 float32, and as
-    accurate, since each column sums at most `ROWS` elements as NumPy's pairwise leaves do.
-    Like NumPy's sum, and unlike BLAS dot products (which would also fuse the last
-    multiplication), the order of additions is the same on every CPU: dot products erred
-    3.2e-7 relative at 70,000 float32 on an AMD EPYC.
+    The rows of ``(ROWS, COLUMNS)`` pieces of `x` are added first (whole rows at a time), then
+    the column sums pairwise: faster than NumPy's pairwise sum and as accurate, since each
+    column sums at most `ROWS` elements, as NumPy's pairwise leaves do. The order of additions
+    is fixed, so the result is the same on every CPU, unlike a BLAS dot product's (measured:
+    benchmarks/NOTES.md, section 8).
     """
     if type(x) is not np.ndarray:
         return xp.sum(x)

@@ -220,16 +220,24 @@ def test_no_public_function_modifies_its_inputs(xp, asarray):
 
 
 def test_read_only_numpy_inputs_work_everywhere():
+    """Read-only operands give what writeable copies give, on both paths."""
     x, y, w = X.copy(), Y.copy(), np.full(4, 2.0)
-    for array in (x, y, w):
-        array.flags.writeable = False
     big = np.repeat(X, 50_000, axis=1)  # the blocked path too
-    big.flags.writeable = False
+    writeable = [(x.copy(), y.copy(), w.copy()), big.copy()]
+    for array in (x, y, w, big):
+        array.flags.writeable = False
+    (wx, wy, ww), wbig = writeable
+
+    def same(got, want):
+        got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
     for function, options in FUNCTIONS:
-        function(x, y, weight=w, **options)
-        function(big, big * 0.5, **options)
+        same(function(x, y, weight=w, **options), function(wx, wy, weight=ww, **options))
+        same(function(big, big * 0.5, **options), function(wbig, wbig * 0.5, **options))
     for backward in BACKWARDS:
-        backward(1.0, x, y, weight=w)
+        same(backward(1.0, x, y, weight=w), backward(1.0, wx, wy, weight=ww))
 
 
 def test_classes_carry_no_state_between_calls(xp, asarray):
