@@ -355,3 +355,33 @@ def test_operands_with_the_negative_bit_set(kind, negated):
         results.append((loss, *torch.autograd.grad(loss, (x, y))))
     for got, want in zip(*results, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+def test_cuda_branches_on_fake_tensors(kind):
+    """The generic kernel and the adapter's no-grad forward on CUDA tensors, without a GPU:
+    torch's fake tensors (tests only) have a device and a shape but no data, so any step that
+    read the data (a host synchronisation) would raise; the results stay on the device."""
+    from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode
+
+    import huberish as hb
+
+    ours, _, name = LOSSES[kind]
+    generic = getattr(hb, f"{kind}_loss_and_grad")
+    hessian = getattr(hb, f"{kind}_loss_grad_hess")
+    with FakeTensorMode():
+        x = torch.empty(6, 4, device="cuda")
+        y = torch.empty(6, 4, device="cuda")
+        w = torch.empty(4, device="cuda", dtype=torch.float64)
+        results = [
+            *generic(x, y, weight=w, **{name: 0.5}),
+            *hessian(x, y.to(torch.float16), axis=1, **{name: 0.5}),
+            *getattr(hb, f"{kind}_loss_backward")(torch.empty((), device="cuda"), x, y),
+        ]
+        with torch.no_grad():
+            results.append(ours(x, y, reduction="none", weight=w, **{name: 0.5}))
+    for result in results:
+        assert isinstance(result, FakeTensor)
+        assert result.device == torch.device("cuda", 0)
+    assert results[2].shape == (6,)  # reduced over axis 1
+    assert results[-1].shape == (6, 4)
