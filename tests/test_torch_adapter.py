@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from helpers import TOLERANCE  # noqa: E402
+from helpers import TOLERANCE, ignore_torch_deprecation  # noqa: E402
 
 from huberish import torch as htorch  # noqa: E402
 from huberish._reference import reference  # noqa: E402
@@ -186,10 +186,10 @@ def test_training_loop_reaches_torchs_loss():
 
 
 # torch's inductor imports torch.utils.mkldnn, which warns about its own use of
-# torch.jit.script_method (the same with torch's native HuberLoss; hidden outside pytest, as a
-# DeprecationWarning from a torch module). Every other warning fails this test.
+# torch.jit.script_method (the same with torch's native HuberLoss; hidden outside pytest where it
+# is a DeprecationWarning from a torch module). Every other warning fails this test.
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+@ignore_torch_deprecation("torch.jit.script_method")
 def test_torch_compile_inductor_training_step_without_graph_breaks_or_warnings():
     """A Linear + HuberLoss step under inductor, fullgraph: the same as eager, and quiet."""
     torch._dynamo.reset()
@@ -288,7 +288,7 @@ def test_kept_gradient_with_retained_graph_and_grad_output(kind):
 
 # inductor's import warns, as above
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+@ignore_torch_deprecation("torch.jit.script_method")
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_compiled_forward_matches_torch(dtype, monkeypatch):
     """HUBERISH_TORCH_COMPILE=1: the eager forward runs the kernel through torch.compile for
