@@ -8,13 +8,14 @@ that sets ``lazy_xp_modules = [huberish]`` runs them under ``jax.jit`` on JAX an
 Dask graph computation.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 import array_api_compat
 import numpy as np
+import pytest
 from array_api_extra.testing import assert_close as xpx_assert_close
 from array_api_extra.testing import lazy_xp_function
 
@@ -26,6 +27,8 @@ __all__ = [
     "assert_close",
     "dtype_name",
     "expect_backend",
+    "ignore_torch_deprecation",
+    "ignore_torch_deprecation_marks",
     "optional_import",
     "to_numpy",
 ]
@@ -37,6 +40,31 @@ for _name in hb.__all__:
 for _method in ("forward", "loss_and_grad", "loss_grad_hess", "backward"):
     for _class in (hb.SmoothL1Loss, hb.HuberLoss, hb.PseudoHuberLoss):
         lazy_xp_function((_class, _method))
+
+
+# torch deprecates its TorchScript APIs with the warning "`torch.jit.script` is deprecated" (and
+# the same for `torch.jit.script_method`): a DeprecationWarning up to torch 2.13, a FutureWarning
+# from torch 2.14. The filters name the warning by its text and accept either category.
+TORCH_DEPRECATION_CATEGORIES = ("DeprecationWarning", "FutureWarning")
+
+
+def ignore_torch_deprecation_marks(api: str) -> list[pytest.MarkDecorator]:
+    """Filters for torch's own "`{api}` is deprecated" warning, in either category."""
+    return [
+        pytest.mark.filterwarnings(f"ignore:`{api}` is deprecated:{category}")
+        for category in TORCH_DEPRECATION_CATEGORIES
+    ]
+
+
+def ignore_torch_deprecation(api: str) -> Callable[[Any], Any]:
+    """A test decorator: `ignore_torch_deprecation_marks(api)` applied to the test."""
+
+    def decorate(test: Any) -> Any:
+        for mark in ignore_torch_deprecation_marks(api):
+            test = mark(test)
+        return test
+
+    return decorate
 
 
 def dtype_name(x: Any) -> str:

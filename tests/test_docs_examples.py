@@ -12,8 +12,8 @@ import importlib.util
 import pathlib
 import re
 
-import numpy as np
 import pytest
+from helpers import ignore_torch_deprecation
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -47,12 +47,10 @@ def _unavailable(block: str) -> set[str]:
 
 
 # torch's forward-mode machinery (torch.func.hessian in adapters.md) scripts its own
-# decompositions on first use, with a DeprecationWarning from torch itself.
-@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+# decompositions on first use, with torch's own deprecation warning (a FutureWarning from 2.14).
+@ignore_torch_deprecation("torch.jit.script")
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_examples_print_what_they_show(path):
-    if int(np.__version__.split(".")[0]) < 2:
-        pytest.skip("the outputs shown are NumPy 2's reprs (np.float64(...))")
     globs: dict = {"__name__": f"docs.{path.stem}"}
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=FLAGS)

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from helpers import TOLERANCE  # noqa: E402
+from helpers import TOLERANCE, ignore_torch_deprecation  # noqa: E402
 
 from huberish import torch as htorch  # noqa: E402
 from huberish._reference import reference  # noqa: E402
@@ -228,10 +228,10 @@ def test_training_loop_reaches_torchs_loss():
 
 
 # torch's inductor imports torch.utils.mkldnn, which warns about its own use of
-# torch.jit.script_method (the same with torch's native HuberLoss; hidden outside pytest, as a
-# DeprecationWarning from a torch module). Every other warning fails this test.
+# torch.jit.script_method (the same with torch's native HuberLoss; hidden outside pytest where it
+# is a DeprecationWarning from a torch module). Every other warning fails this test.
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+@ignore_torch_deprecation("torch.jit.script_method")
 def test_torch_compile_inductor_training_step_without_graph_breaks_or_warnings():
     """A Linear + HuberLoss step under inductor, fullgraph: the same as eager, and no warning
     of huberish's own."""

@@ -21,15 +21,15 @@ jnp = jax.numpy
 F = torch.nn.functional
 tf = torch.func
 
+from helpers import ignore_torch_deprecation_marks  # noqa: E402
+
 import huberish as hb  # noqa: E402
 from huberish import jax as hjax  # noqa: E402
 from huberish import torch as htorch  # noqa: E402
 
 # torch's forward-mode machinery scripts its own decompositions on first use (the same with its
-# native losses): a DeprecationWarning from torch itself.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
-)
+# native losses): torch's own deprecation warning (a FutureWarning from torch 2.14).
+pytestmark = ignore_torch_deprecation_marks("torch.jit.script")
 RTOL, ATOL = 1e-12, 1e-14
 KINDS = ["smooth_l1", "huber", "pseudo_huber"]
 # (reduction, axis): the fourth is an `axis` case, reduced along the last axis per row.
