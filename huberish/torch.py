@@ -57,7 +57,7 @@ class _Settings:
         self.keep = keep  # whether the forward also returns the element gradient (`_apply`)
 
 
-class _Loss(torch.autograd.Function):
+class _ReverseLoss(torch.autograd.Function):
     """The loss as one autograd node: huberish's kernel forward, its analytic backward;
     ``torch.func.vmap`` batches both (`generate_vmap_rule`).
 
@@ -115,9 +115,9 @@ class _Loss(torch.autograd.Function):
         return (grad_input if wanted[0] else None, grad_target if wanted[1] else None, None, None)
 
 
-class _LossWithJvp(_Loss):
-    """`_Loss` with forward mode (`jvp`), for eager mode and ``torch.func``. (Dynamo does not
-    trace a Function that defines `jvp`: ``torch.compile`` traces `_Loss`.)"""
+class _Loss(_ReverseLoss):
+    """`_ReverseLoss` with forward mode (`jvp`), for eager mode and ``torch.func``. (Dynamo does not
+    trace a Function that defines `jvp`: ``torch.compile`` traces `_ReverseLoss`.)"""
 
     generate_vmap_rule = True
 
@@ -262,7 +262,7 @@ def _element_gradients(
 
 def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
     if torch.compiler.is_compiling():
-        return _Loss.apply(input, target, weight, _Settings(call, keep=False))[0]  # type: ignore[no-untyped-call,no-any-return]
+        return _ReverseLoss.apply(input, target, weight, _Settings(call, keep=False))[0]  # type: ignore[no-untyped-call,no-any-return]
     # Keep the forward's element gradient when autograd records a graph through an operand.
     # Under the torch.func transforms it goes unused (their backward builds a graph, so it
     # takes the second-order path), at the cost of a gradient computed in the forward.
@@ -271,7 +271,7 @@ def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
         and any(isinstance(v, torch.Tensor) and v.requires_grad for v in (input, target))
         and _keeps_gradient(input, target, weight, call)
     )
-    return _LossWithJvp.apply(input, target, weight, _Settings(call, keep))[0]  # type: ignore[no-untyped-call,no-any-return]
+    return _Loss.apply(input, target, weight, _Settings(call, keep))[0]  # type: ignore[no-untyped-call,no-any-return]
 
 
 def smooth_l1_loss(
