@@ -234,6 +234,10 @@ def _divide(x: Array, *factors: float, xp: Namespace) -> Array:
     low, high = _NORMAL_RECIPROCAL
     if low < math.ldexp(m, max(-1000, min(1000, exponent))) < high:
         return x / math.ldexp(m, exponent)
+    # Up by the power of two first (`x` may be subnormal: dividing it first loses its bits),
+    # down by it last (the quotient then rounds once more, at most).
+    if exponent < 1:
+        return _times_power_of_two(x, 1 - exponent) / (2.0 * m)
     return _times_power_of_two(x / (2.0 * m), 1 - exponent)
 
 
