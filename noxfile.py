@@ -12,7 +12,8 @@ on NumPy, array-api-strict, JAX and Dask, with hypothesis's default profile. Arg
 ``--`` go to pytest, e.g. ``python -m nox -s tests-3.13 -- -x -q tests/test_report.py``.
 
 Session ``oldest`` is the exception: it installs torch's CPU build at the ``torch`` extra's floor
-first, then every runtime requirement and the ``test``, ``torch``, ``jax`` and ``dask`` extras
+first, then every runtime requirement and the ``test``, ``torch``, ``jax``, ``dask`` and
+``examples`` extras
 each at the minimum ``pyproject.toml`` claims (``name>=X`` becomes the constraint ``name==X``),
 checks that those are the versions installed, and runs the suite: the floors are tested, not
 guessed.
@@ -24,7 +25,7 @@ import tomllib
 import nox
 from packaging.requirements import Requirement
 
-OLDEST_EXTRAS = ("test", "torch", "jax", "dask")
+OLDEST_EXTRAS = ("test", "torch", "jax", "dask", "examples")
 
 nox.options.error_on_missing_interpreters = True  # a Python that is not found fails, not skips
 nox.options.sessions = ["tests"]
