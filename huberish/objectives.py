@@ -2,14 +2,13 @@
 
 import math
 import numbers
-from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
 
-from . import functional as F
 from ._compat import Array, ArrayT, Namespace, array_namespace, clip, device, overflow_unwarned
-from ._validate import check_threshold, operand
+from ._losses import LossName
+from ._validate import Options, broadcast_shapes, operand
 
 __all__ = [
     "Curvature",
@@ -19,24 +18,10 @@ __all__ = [
     "smooth_l1_objective",
 ]
 
-LossName = Literal["smooth_l1", "huber", "pseudo_huber"]
-
 Curvature = Literal["exact", "constant", "majorizer"]
 """The curvature an objective gives a booster in place of (or as) the Hessian."""
 
 _CURVATURES = ("exact", "constant", "majorizer")
-
-# The public function that computes each loss's gradient and Hessian: the one kernel.
-_GRAD_HESS: dict[LossName, Callable[..., F.LossGradHess[Any]]] = {
-    "smooth_l1": F.smooth_l1_loss_grad_hess,
-    "huber": F.huber_loss_grad_hess,
-    "pseudo_huber": F.pseudo_huber_loss_grad_hess,
-}
-_FACTORY = {
-    "smooth_l1": "smooth_l1_objective",
-    "huber": "huber_objective",
-    "pseudo_huber": "pseudo_huber_objective",
-}
 
 
 class Objective:
@@ -53,21 +38,20 @@ class Objective:
     floor: a weight of 2 is a duplicated row.
     """
 
-    __slots__ = ("_constant", "_curvature", "_hess_floor", "_loss", "_threshold")
+    __slots__ = ("_constant", "_curvature", "_hess_floor", "_options")
 
     def __init__(self, loss: LossName, threshold: Any, *, curvature: Any, hess_floor: Any) -> None:
-        self._loss: LossName = loss
-        self._threshold = check_threshold(loss, threshold)
+        self._options = Options.build(loss, threshold, reduction="none")
         self._curvature: Curvature = _check_curvature(curvature)
         self._hess_floor = _check_hess_floor(hess_floor)
         # the curvature of the quadratic zone: 1, or smooth L1's 1 / beta
         self._constant = 1.0
         if loss == "smooth_l1":
-            self._constant = 1.0 / self._threshold if self._threshold > 0 else math.inf
+            self._constant = 1.0 / self.threshold if self.threshold > 0 else math.inf
         if self._curvature != "exact" and not math.isfinite(self._constant):
             msg = (
                 f"`curvature={self._curvature!r}` needs a smooth L1 `beta` > 0: with "
-                f"beta={self._threshold!r} (the L1 loss) the quadratic zone's curvature 1 / beta "
+                f"beta={self.threshold!r} (the L1 loss) the quadratic zone's curvature 1 / beta "
                 "is infinite. Use curvature='exact' with a `hess_floor`."
             )
             raise ValueError(msg)
@@ -75,12 +59,12 @@ class Objective:
     @property
     def loss(self) -> LossName:
         """``'smooth_l1'``, ``'huber'`` or ``'pseudo_huber'``."""
-        return self._loss
+        return self._options.loss
 
     @property
     def threshold(self) -> float:
         """Smooth L1's `beta`, or the `delta` of Huber and pseudo-Huber."""
-        return self._threshold
+        return self._options.threshold
 
     @property
     def curvature(self) -> Curvature:
@@ -93,9 +77,9 @@ class Objective:
         return self._hess_floor
 
     def __repr__(self) -> str:
-        name = "beta" if self._loss == "smooth_l1" else "delta"
+        options = self._options
         return (
-            f"{_FACTORY[self._loss]}({name}={self._threshold!r}, "
+            f"{options.loss}_objective({options.threshold_name}={options.threshold!r}, "
             f"curvature={self._curvature!r}, hess_floor={self._hess_floor!r})"
         )
 
@@ -126,8 +110,7 @@ class Objective:
                 "it as `lambda preds, data: objective(data.get_label(), preds, data.get_weight())`."
             )
             raise TypeError(msg)
-        threshold = {"beta" if self._loss == "smooth_l1" else "delta": self._threshold}
-        _, grad, hess = _GRAD_HESS[self._loss](y_pred, y_true, reduction="none", **threshold)
+        _, grad, hess = self._options.loss_grad_hess(y_pred, y_true)
         xp = array_namespace(grad)
         if self._curvature == "constant":
             hess = xp.full_like(grad, self._constant)
@@ -207,10 +190,7 @@ def _row_weight(sample_weight: Any, grad: Array, *, xp: Namespace) -> Array:
     if len(shape) == 1 and len(grad_shape) == 2 and shape[0] == grad_shape[0] != grad_shape[1]:
         weight = xp.reshape(weight, (shape[0], 1))
         shape = tuple(weight.shape)
-    padded = (1,) * (len(grad_shape) - len(shape)) + shape
-    if len(shape) > len(grad_shape) or any(
-        n not in (1, m) for n, m in zip(padded, grad_shape, strict=True)
-    ):
+    if broadcast_shapes(shape, grad_shape) != grad_shape:
         msg = f"`sample_weight` of shape {shape} does not broadcast to `y_pred`'s {grad_shape}."
         raise ValueError(msg)
     return weight
