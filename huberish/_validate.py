@@ -470,6 +470,19 @@ class Options(NamedTuple):
         check_keepdims(keepdims)
         return cls(loss, check_threshold(loss, threshold), resolved, axis, bool(keepdims))
 
+    def changed(self, **settings: Any) -> "Options":
+        """These options with `settings` (by their argument names: ``beta`` or ``delta``,
+        ``reduction``, ``axis``, ``keepdims``) given anew, validated as `build` does."""
+        current = {
+            self.threshold_name: self.threshold,
+            "reduction": self.reduction,
+            "axis": self.axis,
+            "keepdims": self.keepdims,
+            **settings,
+        }
+        threshold = current.pop(self.threshold_name)
+        return Options.build(self.loss, threshold, **current)
+
     @property
     def threshold_name(self) -> str:
         """The name of the threshold argument: ``'beta'`` for smooth L1, else ``'delta'``."""

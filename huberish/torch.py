@@ -25,7 +25,7 @@ import torch
 from ._adapters import check_shapes, hessian, reduce_tangent
 from ._compat import array_namespace
 from ._losses import LossName
-from ._reduction import Reduction, ReductionArgument
+from ._reduction import ReductionArgument
 from ._validate import Options, normalise_axis
 
 __all__ = [
@@ -338,6 +338,17 @@ def pseudo_huber_loss(
     return _apply(input, target, weight, call)
 
 
+def _setting(name: str) -> Any:
+    """A module setting (`name` as the constructor calls it), read from the module's `Options`
+    at each call; assigning it builds, and so validates, new options (an invalid value raises
+    and leaves the old ones)."""
+    field = "threshold" if name in ("beta", "delta") else name
+    return property(
+        lambda self: getattr(self._options, field),
+        lambda self, value: setattr(self, "_options", self._options.changed(**{name: value})),
+    )
+
+
 class _Module(torch.nn.modules.loss._Loss):
     """The loss modules' shared forward: torch loss modules whose settings (`reduction`, the
     threshold, `axis`, `keepdims`) are read at each call and validated when assigned (an invalid
@@ -372,41 +383,9 @@ class _Module(torch.nn.modules.loss._Loss):
         super().__init__(reduction=options.reduction)
         self.register_buffer("weight", weight)
 
-    def _change(self, **setting: Any) -> None:
-        options = self._options
-        settings = {
-            options.threshold_name: options.threshold,
-            "reduction": options.reduction,
-            "axis": options.axis,
-            "keepdims": options.keepdims,
-            **setting,
-        }
-        threshold = settings.pop(options.threshold_name)
-        self._options = Options.build(options.loss, threshold, **settings)
-
-    @property  # type: ignore[override]
-    def reduction(self) -> Reduction:
-        return self._options.reduction
-
-    @reduction.setter
-    def reduction(self, value: Any) -> None:
-        self._change(reduction=value)
-
-    @property
-    def axis(self) -> int | tuple[int, ...] | None:
-        return self._options.axis
-
-    @axis.setter
-    def axis(self, value: Any) -> None:
-        self._change(axis=value)
-
-    @property
-    def keepdims(self) -> bool:
-        return self._options.keepdims
-
-    @keepdims.setter
-    def keepdims(self, value: Any) -> None:
-        self._change(keepdims=value)
+    reduction = _setting("reduction")
+    axis = _setting("axis")
+    keepdims = _setting("keepdims")
 
     def forward(self, input: Any, target: Any) -> torch.Tensor:
         return _apply(input, target, self.weight, self._options)
@@ -419,18 +398,6 @@ class _Module(torch.nn.modules.loss._Loss):
         if self.weight is not None:  # its shape: the values may be many
             text += f", weight=<{self.weight.dtype} tensor of shape {tuple(self.weight.shape)}>"
         return text
-
-
-class _Delta(_Module):
-    """Huber's and pseudo-Huber's `delta`, read at each call."""
-
-    @property
-    def delta(self) -> float:
-        return self._options.threshold
-
-    @delta.setter
-    def delta(self, value: Any) -> None:
-        self._change(delta=value)
 
 
 class SmoothL1Loss(_Module):
@@ -460,20 +427,15 @@ class SmoothL1Loss(_Module):
             keepdims=keepdims,
         )
 
-    @property
-    def beta(self) -> float:
-        return self._options.threshold
-
-    @beta.setter
-    def beta(self, value: Any) -> None:
-        self._change(beta=value)
+    beta = _setting("beta")
 
 
-class HuberLoss(_Delta):
+class HuberLoss(_Module):
     """``torch.nn.HuberLoss`` with huberish's kernel; validated at construction and at each
     assignment of a setting."""
 
     _loss = "huber"
+    delta = _setting("delta")
 
     def __init__(
         self,
@@ -487,11 +449,12 @@ class HuberLoss(_Delta):
         super().__init__(delta, reduction, weight, axis=axis, keepdims=keepdims)
 
 
-class PseudoHuberLoss(_Delta):
+class PseudoHuberLoss(_Module):
     """`huberish.PseudoHuberLoss` as a torch loss module; validated at construction and at
     each assignment of a setting."""
 
     _loss = "pseudo_huber"
+    delta = _setting("delta")
 
     def __init__(
         self,
