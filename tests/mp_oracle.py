@@ -32,9 +32,11 @@ def to_mpf(value: Any) -> mpmath.mpf:
     if value.dtype == np.longdouble and finfo("longdouble").nmant > 52:
         if not np.isfinite(value):
             return mpmath.mpf(float(value))
-        # the shortest repr that round-trips, parsed at 200 bits: within 1e-60 of the value
-        with mpmath.workprec(PREC):
-            return mpmath.mpf(np.format_float_scientific(value[()], unique=True))
+        # exactly, from its integer mantissa (the shortest repr that round-trips is only within
+        # half an ulp: after a cancellation, as x - y near 1, that is a relative error of 1e-17)
+        bits = finfo("longdouble").nmant + 1
+        mantissa, exponent = np.frexp(value[()])
+        return mpmath.ldexp(mpmath.mpf(int(np.ldexp(mantissa, bits))), int(exponent) - bits)
     return mpmath.mpf(float(value))
 
 
