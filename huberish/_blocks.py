@@ -137,9 +137,9 @@ def evaluate(
     The loss is the sum of the (weighted, 'mean'-divided) element losses, 0-d; or, with
     `keep_elements`, the element losses themselves. `input`, `target` and `weight` are NumPy
     arrays of one shape and dtype (`weight` may also be a Python float); `grad_output` is a
-    Python scalar or 0-d (see `takes`). Each block's loss is summed on its own (NumPy's pairwise
-    sum), and the block sums are added in block order, so the total is the same whichever
-    thread runs which block, on every CPU.
+    Python scalar or 0-d (see `takes`). Each block's loss is summed on its own (`sum_all`),
+    and the block sums are added in block order, so the total is the same whichever thread
+    runs which block, on every CPU.
     """
     shape, dtype = tuple(input.shape), input.dtype
     n = input.size
