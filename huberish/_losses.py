@@ -58,8 +58,9 @@ class Coefficients(NamedTuple):
     """The 'mean' divisor: the number of elements each reduced loss averages; 1 for 'sum' and
     'none', and for an empty 'mean' (which has no terms to divide: `huberish._kernel` makes its
     reduced loss NaN)."""
-    direct: bool = False
-    """Whether `_smooth_l1` may divide by ``0.5 * beta / scale * divisor`` in one step."""
+    slope_divisor: float | None = None
+    """``0.5 * beta / scale * divisor``, by which `_smooth_l1` divides in one step; None where
+    it works in steps (see there)."""
 
 
 def coefficients(
@@ -78,13 +79,14 @@ def coefficients(
         elif beta > float(info.max):
             beta = math.inf
     scale = 1.0 if loss == "smooth_l1" else threshold
-    direct = False
+    slope_divisor = None
     if 0.0 < beta < math.inf:
         # not for long double, whose precision a Python-float divisor (float64) would lose
         low, high = _NORMAL_RECIPROCAL
-        direct = beta > low and low < 0.5 * (beta / scale) * divisor < high
-        direct = direct and xp.finfo(dtype).bits <= 64
-    return Coefficients(loss, beta, scale, divisor, direct)
+        candidate = 0.5 * (beta / scale) * divisor
+        if beta > low and low < candidate < high and xp.finfo(dtype).bits <= 64:
+            slope_divisor = candidate
+    return Coefficients(loss, beta, scale, divisor, slope_divisor)
 
 
 _NORMAL = (1.2e-38, 3.4e38)
@@ -180,14 +182,14 @@ def _smooth_l1(
     the gradient is exactly +-scale / divisor outside whenever ``beta / scale * divisor`` is
     exact. NaN gives NaN; an infinite residual gives loss inf and gradient +-scale / divisor.
     """
-    _, beta, scale, divisor, direct = coefficients
+    _, beta, scale, divisor, slope_divisor = coefficients
     curvature = None
     if hess:  # before `d` is overwritten
         curvature = _divide(xp.astype(xp.abs(d) < beta, d.dtype), beta / scale, xp=xp)
         curvature = curvature if divisor == 1 else curvature / divisor
         curvature = xp.where(xp.isnan(d), d, curvature)
     r = clip(d, -beta, beta, xp=xp)
-    if not direct:
+    if slope_divisor is None:
         # In steps where ``0.5 * beta / scale * divisor`` or its reciprocal is not a normal
         # number (and without r / 2 first, which XLA flushes for a beta near the smallest
         # normal number), and for long double. ratio = r * scale / beta (smooth L1: in
@@ -201,7 +203,6 @@ def _smooth_l1(
             element_loss = element_loss if divisor == 1 else element_loss / divisor
         return Terms(element_loss, slope, curvature)
     # The gradient as r / (2 slope_divisor): the halving is exact, and r / 2 serves the loss.
-    slope_divisor = 0.5 * (beta / scale) * divisor
     if not loss:
         return Terms(None, r / (2.0 * slope_divisor) if grad else None, curvature)
     if updates_in_place(xp):  # (0-d NumPy results are scalars: the operators then rebind)
