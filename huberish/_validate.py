@@ -27,7 +27,6 @@ from ._warn import warn
 __all__ = [
     "Operands",
     "Options",
-    "broadcast_shape",
     "broadcast_shapes",
     "check_axis",
     "check_broadcast",
@@ -414,11 +413,6 @@ def check_operands(
     )
 
 
-def broadcast_shape(operands: Operands) -> tuple[int, ...]:
-    """The broadcast shape of `input` and `target`; ValueError if they do not broadcast."""
-    return check_broadcast(operands.input_shape, operands.target_shape)
-
-
 def check_broadcast(input_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The broadcast shape of `input` and `target` of these shapes; ValueError if they do not
     broadcast (the adapters call it before they build their `Options`, in torch's order)."""
@@ -576,7 +570,7 @@ def validate(
     operands = check_operands(input, target, weight, grad_output, xp=xp)
     if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
         reduction = resolve_reduction(size_average, reduce, reduction)
-    shape = broadcast_shape(operands)
+    shape = check_broadcast(operands.input_shape, operands.target_shape)
     options = Options.build(loss, threshold, reduction=reduction, axis=axis, keepdims=keepdims)
     result = request(operands, shape, options)
     if (
