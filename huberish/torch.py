@@ -94,10 +94,10 @@ class _ReverseLoss(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor, _: Any) -> tuple[Any, ...]:
         wanted = ctx.needs_input_grad
         second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
-        input, target, weight = _operands(ctx)
         if ctx.keep and not second_order:
             grad = grad_output * ctx.saved_tensors[3]
             return (grad if wanted[0] else None, -grad if wanted[1] else None, None, None)
+        input, target, weight = _operands(ctx)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
         # torch's legacy vmap in gradcheck(check_batched_grad=True) batches)
         if second_order or ctx.call.axis is not None:
