@@ -385,3 +385,17 @@ def test_cuda_branches_on_fake_tensors(kind):
         assert result.device == torch.device("cuda", 0)
     assert results[2].shape == (6,)  # reduced over axis 1
     assert results[-1].shape == (6, 4)
+
+
+def test_batched_grad_outputs():
+    """``torch.autograd.grad(..., is_grads_batched=True)`` (vmap over the backward) as torch's
+    native loss: the kept gradient is multiplied out of place (in place, the commit before
+    issue 18 raised vmap's in-place error here)."""
+    x = torch.linspace(-3.0, 3.0, 7, dtype=torch.float64, requires_grad=True)
+    y = torch.zeros(7, dtype=torch.float64)
+    grad_outputs = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    results = [
+        torch.autograd.grad(f(x, y, beta=0.5), x, grad_outputs, is_grads_batched=True)[0]
+        for f in (htorch.smooth_l1_loss, torch.nn.functional.smooth_l1_loss)
+    ]
+    torch.testing.assert_close(results[0], results[1], rtol=1e-15, atol=0)
