@@ -63,15 +63,17 @@ class Request(Generic[ArrayT]):
     count: int
     """Number of elements each reduced loss sums over (the 'mean' divisor)."""
 
-    def with_operands(self, input: Any, target: Any, weight: Any) -> "Request[Any]":
-        """This request for other operands of the same dtypes and shapes (no `grad_output`)."""
+    def with_operands(
+        self, input: Any, target: Any, weight: Any, grad_output: Any
+    ) -> "Request[Any]":
+        """This request for other operands of the same dtypes and shapes, cast already."""
         return Request(
             self.xp,
             self.coefficients,
             input,
             target,
             weight,
-            None,
+            grad_output,
             self.shape,
             self.input_shape,
             self.target_shape,

@@ -326,6 +326,15 @@ def _python_scalar_in(x: float, dtype: Any, *, xp: Namespace) -> float:
     return math.copysign(math.inf, x) if rounds_to_infinity(x, dtype, xp=xp) else x
 
 
+def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
+    """An operand (or a Python scalar) as the computation `dtype` will see it."""
+    if _is_python_scalar(x):  # beyond the dtype's range: its inf, as a cast gives, unwarned
+        return _python_scalar_in(x, dtype, xp=xp)
+    if x.dtype == dtype:
+        return x
+    return xp.astype(x, dtype, copy=False)
+
+
 def _check_known_shape(x: Array, *, name: str) -> None:
     """Reject arrays of unknown size (Dask's after boolean indexing) before they compute NaN."""
     if any(n is None or n != n for n in x.shape):  # (NaN != NaN)
@@ -558,15 +567,18 @@ def validate(
     broadcasting; the reduction string; `axis`; `keepdims`; the threshold; the range of `axis`;
     `weight` and `grad_output` against the shapes.
 
-    The outcome for same-shape NumPy arrays is remembered (`_remembered`): the checks depend only
-    on the arrays' dtypes and shapes and on the options, so a call like one seen before reuses
-    its request with the new arrays.
+    The outcome for NumPy arrays of one shape is remembered (`_key`): the checks depend only on
+    the arrays' dtypes and shapes and on the options, so a call like one seen before reuses its
+    request with the new arrays.
     """
-    key = _key(loss, threshold, input, target, weight, grad_output, reduction, axis, keepdims)
-    if size_average is None and reduce is None and xp is None and key is not None:
-        known = _VALIDATED.get(key)
-        if known is not None:
-            return known.with_operands(input, target, weight)
+    key = None
+    if size_average is None and reduce is None and xp is None:
+        key = _key(loss, threshold, input, target, weight, grad_output, reduction, axis, keepdims)
+    if key is not None and (known := _VALIDATED.get(key)) is not None:
+        if grad_output is not None:  # (a scalar, see `_key`)
+            grad_output = operand(grad_output, name="grad_output")
+            grad_output = _cast(grad_output, known.compute_dtype, xp=known.xp)
+        return known.with_operands(input, target, weight, grad_output)
     operands = check_operands(input, target, weight, grad_output, xp=xp)
     if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
         reduction = resolve_reduction(size_average, reduce, reduction)
@@ -574,17 +586,14 @@ def validate(
     options = Options.build(loss, threshold, reduction=reduction, axis=axis, keepdims=keepdims)
     result = request(operands, shape, options)
     if (
-        size_average is None
-        and reduce is None
-        and xp is None
-        and key is not None
+        key is not None
         and result.input is input
         and result.target is target
         and result.weight is weight  # (nothing cast)
     ):
         if len(_VALIDATED) >= 256:
             _VALIDATED.clear()
-        _VALIDATED[key] = result.with_operands(None, None, None)  # (no array kept alive)
+        _VALIDATED[key] = result.with_operands(None, None, None, None)  # (no array kept alive)
     return result
 
 
@@ -603,14 +612,19 @@ def _key(
     axis: Any,
     keepdims: Any,
 ) -> tuple[Any, ...] | None:
-    """What a call's checks depend on, for a forward call on NumPy arrays of one shape with
-    plain options (which warn about nothing); None for any other call."""
+    """What a call's checks depend on, for NumPy arrays of one shape, a scalar `grad_output` if
+    any (a Python number, a NumPy scalar or 0-d array) and plain options (which warn about
+    nothing); None for any other call."""
     if not (
         type(input) is np.ndarray
         and type(target) is np.ndarray
         and input.shape == target.shape
         and (weight is None or type(weight) is np.ndarray)
-        and grad_output is None
+        and (
+            grad_output is None
+            or _is_python_scalar(grad_output)
+            or (isinstance(grad_output, np.generic | np.ndarray) and grad_output.ndim == 0)
+        )
         and type(threshold) in (float, int)
         and reduction in ("none", "mean", "sum")
         and axis is None
@@ -626,6 +640,7 @@ def _key(
         input.shape,
         target.dtype,
         None if weight is None else (weight.dtype, weight.shape),
+        None if grad_output is None else getattr(grad_output, "dtype", float),
     )
 
 
@@ -641,17 +656,10 @@ def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Req
     axis = normalise_axis(options.axis, ndim=len(shape))
     keepdims = options.keepdims
 
-    def cast(x: Array) -> Array:  # (or a Python scalar)
-        if _is_python_scalar(x):  # beyond the dtype's range: its inf, as a cast gives, unwarned
-            return _python_scalar_in(x, compute_dtype, xp=xp)
-        if x.dtype == compute_dtype:
-            return x
-        return xp.astype(x, compute_dtype, copy=False)
-
     weight = operands.weight
     if weight is not None:
         _check_fits(weight, shape, name="weight", what="the loss")
-        weight = cast(weight)
+        weight = _cast(weight, compute_dtype, xp=xp)
     size = math.prod(shape)
     count = size if axis is None else math.prod(shape[a] for a in axis)
     terms_of = coefficients(
@@ -665,8 +673,8 @@ def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Req
     result: Request[Any] = Request(
         xp,
         terms_of,
-        cast(operands.input),
-        cast(operands.target),
+        _cast(operands.input, compute_dtype, xp=xp),
+        _cast(operands.target, compute_dtype, xp=xp),
         weight,
         None,
         shape,
@@ -686,7 +694,7 @@ def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Req
     if grad_output is not None:
         loss_shape = result.loss_shape
         _check_fits(grad_output, loss_shape, name="grad_output", what="the loss")
-        grad_output = cast(grad_output)
+        grad_output = _cast(grad_output, compute_dtype, xp=xp)
         if axis is not None and not keepdims and not _is_python_scalar(grad_output):
             grad_output = xp.broadcast_to(grad_output, loss_shape)
             grad_output = xp.reshape(grad_output, result.kept_shape)

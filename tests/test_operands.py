@@ -582,3 +582,40 @@ def test_jax_adapter_numpy_scalar_operand():
         compute="float64",
         what="loss",
     )
+
+
+def test_remembered_validation_gives_what_the_checks_give():
+    """Same-shape NumPy calls reuse the request of a call seen before (`_validate._key`): the
+    same results as the unremembered path (`xp=np`), for every scalar `grad_output`; checks
+    that depend on more than dtypes and shapes still run; no array is kept alive."""
+    import gc
+    import weakref
+
+    x, y = X.astype(np.float32), Y.astype(np.float32)
+    for _ in range(2):  # the second call is remembered
+        for function in (hb.smooth_l1_loss, hb.huber_loss_and_grad, hb.pseudo_huber_loss):
+            got, want = function(x, y), function(x, y, xp=np)
+            got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+        for grad_output in (2.0, 3, 10**400, np.float32(0.5), np.asarray(1.5), np.asarray(-1)):
+            got = hb.huber_loss_backward(grad_output, x, y, reduction="sum")
+            want = hb.huber_loss_backward(grad_output, x, y, reduction="sum", xp=np)
+            for a, b in zip(got, want, strict=True):
+                assert a.dtype == np.float32
+                np.testing.assert_array_equal(a, b)
+    from huberish import _validate
+
+    assert any(key[-1] is not None for key in _validate._VALIDATED)  # backward calls too
+    with pytest.raises(ValueError, match="`weight` of shape"):
+        hb.smooth_l1_loss(x, y, weight=np.ones(5, dtype=np.float32))
+    with pytest.raises(TypeError, match="`grad_output` must have an integer or real floating"):
+        hb.smooth_l1_loss_backward(np.asarray(1 + 1j), x, y)
+    with pytest.warns(UserWarning, match="Using a target size"):
+        hb.smooth_l1_loss(x, y[:, :1])
+    temporary = np.ones(8)
+    alive = weakref.ref(temporary)
+    hb.smooth_l1_loss(temporary, temporary)
+    del temporary
+    gc.collect()
+    assert alive() is None
