@@ -1,5 +1,6 @@
 """Gradient-boosting objectives: a loss's gradient with a choice of curvature, for any booster."""
 
+import inspect
 import math
 import numbers
 from typing import Any, Literal
@@ -356,8 +357,10 @@ def _document() -> None:
         ),
     }
     for function, fields in pages.items():
-        head, examples = (function.__doc__ or "").split("\n\n    Examples", 1)
-        function.__doc__ = head + _CURVATURE_DOC.format(**fields) + "\n    Examples" + examples
+        # (dedented first: Python 3.13 strips docstrings' indentation itself, older ones not)
+        head, examples = inspect.cleandoc(function.__doc__ or "").split("\n\nExamples\n", 1)
+        sections = inspect.cleandoc(_CURVATURE_DOC.format(**fields))
+        function.__doc__ = f"{head}\n\n{sections}\n\nExamples\n{examples}"
 
 
 _document()
