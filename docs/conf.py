@@ -81,3 +81,23 @@ def adapter_pages() -> None:
 
 
 adapter_pages()  # before Sphinx reads api.md
+
+
+def check_summary(app, what, name, obj, options, lines) -> None:
+    """Warn (an error under ``-W``) where autosummary would cut a docstring's first paragraph:
+    its summary is the first sentence, which an abbreviation such as "w.r.t." ends early."""
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from sphinx.ext.autosummary import extract_summary
+    from sphinx.util import logging
+
+    paragraph = " ".join("\n".join(lines).strip().split("\n\n")[0].split())
+    summary = extract_summary(lines, get_default_settings(Parser))
+    if paragraph and summary != paragraph:
+        logging.getLogger(__name__).warning(
+            "%s: the API summary stops at %r; make the first paragraph one sentence", name, summary
+        )
+
+
+def setup(app) -> None:
+    app.connect("autodoc-process-docstring", check_summary)

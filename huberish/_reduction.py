@@ -1,5 +1,6 @@
 """Resolve PyTorch's `size_average` / `reduce` / `reduction` arguments into one reduction."""
 
+import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +43,9 @@ def resolve_reduction(
 
     Raises
     ------
+    TypeError
+        If `reduction` is a number (the threshold given by position, where torch's order puts
+        `reduction`), or a legacy argument is neither None nor a bool.
     ValueError
         If `reduction` is not one of the accepted strings (and no legacy argument overrides it).
 
@@ -64,6 +68,8 @@ def resolve_reduction(
     for name, value in (("size_average", size_average), ("reduce", reduce)):
         if not (value is None or isinstance(value, bool | int | np.bool_)):
             msg = f"`{name}` must be None or a bool; got {type(value).__name__}."
+            if _is_number(value):
+                msg += _BY_POSITION
             raise TypeError(msg)
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
@@ -80,5 +86,22 @@ def resolve_reduction(
         if reduction == "elementwise_mean":
             warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
             return "mean"
+    if _is_number(reduction):
+        msg = f"`reduction` must be 'mean', 'sum' or 'none'; got {reduction}, a number."
+        raise TypeError(msg + _BY_POSITION)
     msg = f"{reduction} is not a valid value for reduction"
     raise ValueError(msg)
+
+
+# The usual cause of a number where a reduction argument belongs: optax's and Keras' order.
+_BY_POSITION = (
+    " As in torch, `reduction` is the third positional argument (in smooth_l1_loss the fifth, "
+    "after `size_average` and `reduce`): pass the threshold by keyword, `delta=` or `beta=`."
+)
+
+
+def _is_number(value: Any) -> bool:
+    """A real number or a 0-d array (a JAX tracer included), as opposed to a string or a bool."""
+    if isinstance(value, bool | np.bool_ | str):
+        return False
+    return isinstance(value, numbers.Number) or getattr(value, "shape", None) == ()

@@ -321,6 +321,12 @@ def _shape(x: Array) -> tuple[int, ...]:
     return () if _is_python_scalar(x) else tuple(x.shape)
 
 
+def _size(x: Array) -> str:
+    """`x`'s shape in torch's warning: ``(torch.Size([3]))`` as torch writes it, else ``(3,)``."""
+    shape = x.shape
+    return str(shape) if type(shape) is tuple else f"({shape})"
+
+
 def _python_scalar_in(x: float, dtype: Any, *, xp: Namespace) -> float:
     """Python float `x` as `dtype` will see it: beyond its range +-inf (NumPy's cast would warn)."""
     return math.copysign(math.inf, x) if rounds_to_infinity(x, dtype, xp=xp) else x
@@ -403,8 +409,8 @@ def check_operands(
         and not (_weak_scalar(input) or _weak_scalar(target))
     ):
         warn(
-            f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            f"Using a target size {_size(target)} that is different to the input size "
+            f"{_size(input)}. This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size."
         )
     return Operands(

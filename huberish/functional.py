@@ -605,7 +605,7 @@ def pseudo_huber_loss_and_grad(
     keepdims: bool = False,
     xp: Namespace | None = None,
 ) -> LossAndGrad[ArrayT]:
-    """Pseudo-Huber loss and its gradient ``d / sqrt(1 + (d / delta)**2)`` w.r.t. `input`.
+    """Pseudo-Huber loss and its gradient ``d / sqrt(1 + (d / delta)**2)`` with respect to `input`.
 
     Parameters
     ----------

@@ -108,6 +108,9 @@ def test_arguments_are_validated_before_tracing():
         hjax.smooth_l1_loss(X, Y, beta=-1.0)
     with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
         hjax.huber_loss(X, Y, reduction="avg")
+    # optax's order, `huber_loss(predictions, targets, delta)`, traced: the message says why.
+    with pytest.raises(TypeError, match="`reduction` is the third positional argument"):
+        jax.jit(jax.grad(hjax.huber_loss))(X, Y, 0.5)
 
 
 def test_pseudo_huber_and_axis_agree_with_the_generic_function():

@@ -76,13 +76,20 @@ def bad_inputs(xp, x):
 
             message = f"`{operand}` must have an integer or real floating dtype"
             rows.append((operand, f"{kind} dtype", call, TypeError, message))
-    for name, value in [("avg", "avg"), ("None", None), ("int", 1), ("bytes", b"mean"),
+    for name, value in [("avg", "avg"), ("None", None), ("bytes", b"mean"), ("bool", True),
                         ("list", ["mean"]), ("upper case", "MEAN"), ("empty", "")]:  # fmt: skip
         message = f"{value} is not a valid value for reduction".replace("[", r"\[")
         message = message.replace("]", r"\]")
         rows.append(
             ("reduction", name, lambda v=value: sl1(x, y, reduction=v), ValueError, message)
         )
+    # A number where torch's order puts `reduction`: the threshold given by position.
+    by_position = "`reduction` is the third positional argument .* pass the threshold by keyword"
+    for name, value in [("int", 1), ("float", 0.5), ("NumPy float", np.float32(2.0)),
+                        ("0-d array", xp.asarray(2.0))]:  # fmt: skip
+        rows.append(("reduction", name, lambda v=value: huber(x, y, v), TypeError, by_position))
+    for name in ("size_average", "reduce"):
+        rows.append((name, "float", lambda n=name: sl1(x, y, **{n: 0.5}), TypeError, by_position))
     for name, value, exc, message in [
         ("negative", -1.0, ValueError, "non-negative"),
         ("-inf", -math.inf, ValueError, "non-negative"),
