@@ -20,6 +20,7 @@ __all__ = [
     "LossAndGrad",
     "LossGradHess",
     "Request",
+    "Shape",
     "backward",
     "dtype_category",
     "evaluate",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 Operand = Literal["input", "target"]
+Shape = tuple[int | None, ...]
+"""An array's shape; None is a size that Dask knows only when it computes."""
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds
@@ -47,10 +50,10 @@ class Request(Generic[ArrayT]):
     target: Array  # or a Python scalar
     weight: Array | None
     grad_output: Array | float | None
-    shape: tuple[int, ...]
+    shape: Shape
     """The broadcast shape of `input` and `target`: the elements."""
-    input_shape: tuple[int, ...]
-    target_shape: tuple[int, ...]
+    input_shape: Shape
+    target_shape: Shape
     input_grad_dtype: Any
     target_grad_dtype: Any
     result_dtype: Any
@@ -58,10 +61,11 @@ class Request(Generic[ArrayT]):
     reduction: Reduction
     axis: tuple[int, ...] | None
     keepdims: bool
-    size: int
-    """Number of elements."""
-    count: int
-    """Number of elements each reduced loss sums over (the 'mean' divisor)."""
+    size: float
+    """Number of elements (NaN where Dask does not know it)."""
+    count: float
+    """Number of elements each reduced loss sums over (the 'mean' divisor; NaN where Dask does
+    not know it: the kernel counts them lazily)."""
 
     def with_operands(
         self, input: Any, target: Any, weight: Any, grad_output: Any
@@ -89,13 +93,13 @@ class Request(Generic[ArrayT]):
         )
 
     @property
-    def kept_shape(self) -> tuple[int, ...]:
+    def kept_shape(self) -> Shape:
         """The broadcast shape with the reduced axes kept, of size 1."""
         axes = range(len(self.shape)) if self.axis is None else self.axis
         return tuple(1 if i in axes else n for i, n in enumerate(self.shape))
 
     @property
-    def loss_shape(self) -> tuple[int, ...]:
+    def loss_shape(self) -> Shape:
         """Shape of the loss: the broadcast shape, reduced over `axis` unless 'none'."""
         if self.reduction == "none":
             return self.shape
@@ -180,17 +184,20 @@ def evaluate(
             if reduced_loss is not None and request.reduction != "none":
                 reduced_loss = _kept(reduced_loss, request)
         else:
+            d = request.input - request.target
+            count = _unknown_count(d, request)
             terms = weighted_terms(
-                request.input - request.target,
+                d,
                 request.weight,
                 request.grad_output,
                 coefficients=terms_of,
                 loss=loss,
                 grad=bool(gradients),
                 hess=hessian,
+                count=count,
                 xp=xp,
             )
-            reduced_loss = None if terms.loss is None else _reduce(terms.loss, request)
+            reduced_loss = None if terms.loss is None else _reduce(terms.loss, request, count)
             element_grad, element_hess = terms.grad, terms.hess
     reduced = None
     if reduced_loss is not None:
@@ -243,17 +250,34 @@ def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
     return xp.astype(x, dtype, copy=False)
 
 
-def _reduce(element_loss: Array, request: Request[Any]) -> Array:
+def _reduce(element_loss: Array, request: Request[Any], count: Array | None = None) -> Array:
     """Reduce the element losses (already divided by the count for 'mean') over
-    `request.axis`."""
+    `request.axis`; `count` is `_unknown_count`'s."""
+    xp = request.xp
     if request.reduction == "none":
         return element_loss
     if request.axis is None:
-        total = _kept(blocks.sum_all(element_loss, xp=request.xp), request)
+        total = _kept(blocks.sum_all(element_loss, xp=xp), request)
     else:
-        total = request.xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
+        total = xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).
+    if count is not None:
+        if not request.keepdims:
+            axis = tuple(range(count.ndim)) if request.axis is None else request.axis
+            count = xp.squeeze(count, axis=axis)
+        return xp.where(count > 0, total, total * math.nan)
     return total * math.nan if request.reduction == "mean" and not request.count else total
+
+
+def _unknown_count(d: Array, request: Request[Any]) -> Array | None:
+    """For 'mean' over elements whose number Dask knows only when it computes (after boolean
+    indexing), the number each reduced loss averages, counted in the graph (reduced axes
+    kept); None otherwise."""
+    if request.reduction != "mean" or request.count == request.count:  # (NaN != NaN)
+        return None
+    xp = request.xp
+    axis = tuple(range(d.ndim)) if request.axis is None else request.axis
+    return xp.sum(xp.ones_like(d), axis=axis, keepdims=True)
 
 
 def _kept(total: Array, request: Request[Any]) -> Array:
@@ -261,14 +285,14 @@ def _kept(total: Array, request: Request[Any]) -> Array:
     return request.xp.reshape(total, request.kept_shape) if request.keepdims else total
 
 
-def _sum_to_shape(grad: Array, shape: tuple[int, ...], *, xp: Namespace) -> Array:
+def _sum_to_shape(grad: Array, shape: Shape, *, xp: Namespace) -> Array:
     """Sum `grad` over the axes along which an operand of `shape` was broadcast."""
-    if tuple(grad.shape) == shape:
-        return grad
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )
+    if not axes:
+        return grad
     with overflow_unwarned(xp):  # (a sum beyond the range is inf, silently, as in torch)
         total = xp.sum(grad, axis=axes, keepdims=True)
-    return xp.reshape(total, shape)
+    return total[(0,) * lead + (...,)]  # (not `reshape`: Dask's sizes may be unknown)

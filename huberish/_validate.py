@@ -2,6 +2,7 @@
 
 import math
 import numbers
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,7 +20,7 @@ from ._compat import (
     is_torch_array,
     rounds_to_infinity,
 )
-from ._kernel import LossAndGrad, LossGradHess, Request, dtype_category
+from ._kernel import LossAndGrad, LossGradHess, Request, Shape, dtype_category
 from ._losses import LOSSES, LossName, coefficients
 from ._reduction import Reduction, ReductionArgument, resolve_reduction
 from ._warn import warn
@@ -49,8 +50,8 @@ class Operands(NamedTuple):
     target: Array  # or a Python scalar
     weight: Array | None
     grad_output: Array | float | None
-    input_shape: tuple[int, ...]
-    target_shape: tuple[int, ...]
+    input_shape: Shape
+    target_shape: Shape
     input_grad_dtype: Any
     target_grad_dtype: Any
     result_dtype: Any
@@ -147,7 +148,7 @@ def _is_real_dtype(value: Any) -> bool:
         return True  # not an array-API object: float() decides
 
 
-def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+def broadcast_shapes(*shapes: Shape) -> Shape | None:
     """The broadcast shape of `shapes`, or None if they do not broadcast together."""
     if len(set(shapes)) == 1:
         return shapes[0]
@@ -177,7 +178,8 @@ def operand(x: Any, *, name: str) -> Any:
     A NumPy scalar (`np.float64(2.5)`, huberish's own 'mean') is a 0-d NumPy array of its dtype
     (tested before the Python-scalar check: `np.float64` subclasses `float`); a Python int is
     the nearest float (+-inf beyond float64's range); a list, a tuple or an object with
-    ``__array__`` (a pandas Series) becomes a NumPy array, as in SciPy. NumPy masked arrays and
+    ``__array__`` (a pandas Series) becomes a NumPy array, as in SciPy, and a Dask DataFrame or
+    Series a Dask array (lazily, its sizes unknown: `_shape`). NumPy masked arrays and
     sparse torch tensors raise `TypeError` naming the argument, as do lists and ``__array__``
     objects of strings or objects.
     """
@@ -201,6 +203,8 @@ def operand(x: Any, *, name: str) -> Any:
             f"`{name}` must be a dense (strided) tensor; got layout {x.layout}: call `.to_dense()`."
         )
         raise TypeError(msg)
+    if hasattr(x, "to_dask_array"):  # a Dask DataFrame or Series: lazily, by position
+        return x.to_dask_array()
     if isinstance(x, list | tuple) or (
         hasattr(x, "__array__") and not is_array_api_obj(x) and not isinstance(x, str | bytes)
     ):
@@ -317,8 +321,14 @@ def _compute_dtype(dtype: Any, *, xp: Namespace) -> Any:
     return xp.float32 if dtype_category(dtype, xp=xp) == "half" else dtype
 
 
-def _shape(x: Array) -> tuple[int, ...]:
-    return () if _is_python_scalar(x) else tuple(x.shape)
+def _shape(x: Array) -> Shape:
+    """`x`'s shape, with None for a size Dask does not know (NaN, after boolean indexing): two
+    unknown sizes compare equal (`_check_blocks_lazily` checks them as Dask computes)."""
+    if type(x) is np.ndarray:
+        return x.shape  # type: ignore[no-any-return]  # (NumPy: ints)
+    if _is_python_scalar(x):
+        return ()
+    return tuple(None if n != n else n for n in x.shape)  # (NaN != NaN)
 
 
 def _size(x: Array) -> str:
@@ -341,16 +351,6 @@ def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
     return xp.astype(x, dtype, copy=False)
 
 
-def _check_known_shape(x: Array, *, name: str) -> None:
-    """Reject arrays of unknown size (Dask's after boolean indexing) before they compute NaN."""
-    if any(n is None or n != n for n in x.shape):  # (NaN != NaN)
-        msg = (
-            f"`{name}` has unknown dimensions (shape {tuple(x.shape)}), as Dask gives after "
-            "boolean indexing; call `x.compute_chunk_sizes()` on it first."
-        )
-        raise ValueError(msg)
-
-
 def check_keepdims(keepdims: Any) -> None:
     """`keepdims` must be a Python bool (or a NumPy bool)."""
     if not isinstance(keepdims, bool | np.bool_):
@@ -358,10 +358,10 @@ def check_keepdims(keepdims: Any) -> None:
         raise TypeError(msg)
 
 
-def _check_fits(x: Array, shape: tuple[int, ...], *, name: str, what: str) -> None:
+def _check_fits(x: Array, shape: Shape, *, name: str, what: str) -> None:
     if broadcast_shapes(_shape(x), shape) != shape:
         msg = f"`{name}` of shape {_shape(x)} does not broadcast to {what} shape {shape}."
-        raise ValueError(msg)
+        raise ValueError(msg + _unknown_note(_shape(x), shape))
 
 
 def check_grad_output(grad_output: Any) -> Any:
@@ -370,6 +370,26 @@ def check_grad_output(grad_output: Any) -> Any:
         msg = "`grad_output` must be an array or a Python int or float; got NoneType."
         raise TypeError(msg)
     return grad_output
+
+
+def _check_indexes(**operands: Any) -> None:
+    """pandas operands of one kind (two Series, two DataFrames) must have equal labels (index
+    and columns): huberish pairs elements by position, where pandas would align them by label."""
+    labelled = [
+        (name, x) for name, x in operands.items() if type(x).__module__.split(".")[0] == "pandas"
+    ]
+    for name, x in labelled[1:]:
+        first_name, first = labelled[0]
+        if x.ndim == first.ndim and not all(
+            a.equals(b) for a, b in zip(x.axes, first.axes, strict=True)
+        ):
+            msg = (
+                f"`{first_name}` and `{name}` are pandas objects with different labels: "
+                "huberish pairs their elements by position, pandas by label. Align them first "
+                f"(`{first_name}, {name} = {first_name}.align({name}, join='inner')`), or pass "
+                "`.to_numpy()` to pair them by position."
+            )
+            raise ValueError(msg)
 
 
 def check_operands(
@@ -381,6 +401,7 @@ def check_operands(
     A backward pass (given a `grad_output`) does not warn about shapes, as torch's backward ops
     do not: its forward did.
     """
+    _check_indexes(input=input, target=target, weight=weight)
     arguments = {"input": operand(input, name="input"), "target": operand(target, name="target")}
     if weight is not None:
         arguments["weight"] = operand(weight, name="weight")
@@ -398,8 +419,6 @@ def check_operands(
     same = len(operands) == 1 or operands[0] == operands[1]
     result_dtype = operands[0] if same else namespace.result_type(*operands)
 
-    for name, x in arrays.items():
-        _check_known_shape(x, name=name)
     input_shape, target_shape = _shape(input), _shape(target)
     operands_are_arrays = "input" in arrays and "target" in arrays
     if (
@@ -428,7 +447,7 @@ def check_operands(
     )
 
 
-def check_broadcast(input_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> tuple[int, ...]:
+def check_broadcast(input_shape: Shape, target_shape: Shape) -> Shape:
     """The broadcast shape of `input` and `target` of these shapes; ValueError if they do not
     broadcast (the adapters call it before they build their `Options`, in torch's order)."""
     shape = broadcast_shapes(input_shape, target_shape)
@@ -437,8 +456,19 @@ def check_broadcast(input_shape: tuple[int, ...], target_shape: tuple[int, ...])
             f"`input` of shape {input_shape} and `target` of shape {target_shape} "
             "cannot be broadcast together."
         )
-        raise ValueError(msg)
+        raise ValueError(msg + _unknown_note(input_shape, target_shape))
     return shape
+
+
+def _unknown_note(*shapes: Shape) -> str:
+    """Why shapes with unknown sizes (None) do not broadcast, and what to do about it."""
+    if not any(None in shape for shape in shapes):
+        return ""
+    return (
+        " A size Dask does not know (None: after boolean indexing) broadcasts only against 1 or "
+        "another unknown size, which Dask checks when it computes: index every operand with the "
+        "same mask, or call `x.compute_chunk_sizes()` first."
+    )
 
 
 class Options(NamedTuple):
@@ -650,7 +680,21 @@ def _key(
     )
 
 
-def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Request[Any]:
+def _kept_axes(axis: tuple[int, ...], ndim: int, loss_ndim: int) -> tuple[slice | None, ...]:
+    """The index that gives a `grad_output` of `loss_ndim` axes, for a loss reduced over `axis`
+    without `keepdims`, an axis of size 1 at each reduced axis and each leading axis it lacks."""
+    kept = [i for i in range(ndim) if i not in axis]
+    new = set(axis) | set(kept[: len(kept) - loss_ndim])
+    return tuple(None if i in new else slice(None) for i in range(ndim))
+
+
+def _count(sizes: Iterable[int | None]) -> float:
+    """The number of elements of these sizes: NaN if Dask does not know one of them."""
+    sizes = tuple(sizes)
+    return math.nan if None in sizes else math.prod(sizes)  # type: ignore[arg-type]
+
+
+def request(operands: Operands, shape: Shape, options: Options) -> Request[Any]:
     """The request for `operands` of broadcast `shape` with validated `options`: the last
     checks (the range of `axis`, `weight`, then `grad_output`, against the shapes), and the
     operands cast to the computation dtype.
@@ -666,14 +710,15 @@ def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Req
     if weight is not None:
         _check_fits(weight, shape, name="weight", what="the loss")
         weight = _cast(weight, compute_dtype, xp=xp)
-    size = math.prod(shape)
-    count = size if axis is None else math.prod(shape[a] for a in axis)
+    size = _count(shape)
+    count = size if axis is None else _count(shape[a] for a in axis)
     terms_of = coefficients(
         options.loss,
         options.threshold,
         compute_dtype,
-        # (an empty 'mean' has no terms to divide: the kernel makes it NaN)
-        divisor=max(count, 1) if options.reduction == "mean" else 1,
+        # (an empty 'mean' has no terms to divide: the kernel makes it NaN; an unknown count,
+        # the kernel divides by lazily)
+        divisor=max(int(count), 1) if options.reduction == "mean" and count == count else 1,
         xp=xp,
     )
     result: Request[Any] = Request(
@@ -702,7 +747,42 @@ def request(operands: Operands, shape: tuple[int, ...], options: Options) -> Req
         _check_fits(grad_output, loss_shape, name="grad_output", what="the loss")
         grad_output = _cast(grad_output, compute_dtype, xp=xp)
         if axis is not None and not keepdims and not _is_python_scalar(grad_output):
-            grad_output = xp.broadcast_to(grad_output, loss_shape)
-            grad_output = xp.reshape(grad_output, result.kept_shape)
+            grad_output = grad_output[_kept_axes(axis, len(shape), grad_output.ndim)]
         result.grad_output = grad_output
+    if None in shape:
+        _check_blocks_lazily(result)
     return result
+
+
+def _check_blocks_lazily(request: Request[Any]) -> None:
+    """Where Dask does not know sizes (after boolean indexing), check in the graph that the
+    operands' blocks have equal sizes along those axes: Dask works block by block, where NumPy
+    would broadcast a block of 1 (or 0) rows against any other, silently."""
+    import dask.array as da  # (only Dask arrays have unknown sizes)
+
+    names = ("input", "target", "weight", "grad_output")
+    arrays = {
+        name: x for name in names if (x := getattr(request, name)) is not None and None in _shape(x)
+    }
+    (first_name, first), *others = arrays.items()
+    for name, x in others:
+        axes = [
+            -k
+            for k in range(1, min(x.ndim, first.ndim) + 1)
+            if _shape(x)[-k] is None and _shape(first)[-k] is None
+        ]
+        checked = da.map_blocks(  # type: ignore[no-untyped-call]  # (Dask is untyped)
+            _same_sizes, x, first, axes=axes, names=(name, first_name), dtype=x.dtype
+        )
+        setattr(request, name, checked)
+
+
+def _same_sizes(block: Any, first: Any, *, axes: list[int], names: tuple[str, str]) -> Any:
+    if any(block.shape[a] != first.shape[a] for a in axes):
+        msg = (
+            f"`{names[0]}` and `{names[1]}` have sizes that differ, which Dask finds out only "
+            f"as it computes (blocks of shapes {block.shape} and {first.shape}): index them with "
+            "the same mask."
+        )
+        raise ValueError(msg)
+    return block

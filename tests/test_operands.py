@@ -13,11 +13,18 @@ from helpers import dtype_name, to_numpy
 
 import huberish as hb
 from huberish import _blocks
+from huberish._reference import reference
 
 lazy_xp_modules = [hb]  # run tagged functions jitted on JAX, lazily on Dask (helpers.py)
 
 X = np.array([[-2.0, -0.5, 0.0, 0.25], [1.0, 3.0, -1.0, 0.75]])
 Y = np.array([[0.0, 0.5, 0.0, -0.25], [0.5, -1.0, 0.0, 0.75]])
+_NAME = {"smooth_l1": "beta", "huber": "delta", "pseudo_huber": "delta"}
+_BACKWARDS = {
+    "smooth_l1": hb.smooth_l1_loss_backward,
+    "huber": hb.huber_loss_backward,
+    "pseudo_huber": hb.pseudo_huber_loss_backward,
+}
 LOSSES = {
     "smooth_l1": hb.smooth_l1_loss_grad_hess,
     "huber": hb.huber_loss_grad_hess,
@@ -187,6 +194,56 @@ def test_lists_tuples_and_array_likes_are_numpy_arrays(xp, asarray, backend, con
     assert_oracle("huber", 1.0, y_np, 1.0, alone, reduction="mean", dtype="float64")
 
 
+def test_pandas_operands_with_different_labels_raise():
+    """huberish pairs elements by position, pandas by label: two Series (or DataFrames) whose
+    labels differ raise ValueError rather than pair by position silently (issue 21: [0.5, 7.5]
+    where pandas' own arithmetic gives [8.5, 1.5]); equal labels pair as NumPy arrays do."""
+    pd = pytest.importorskip("pandas")
+    pred = pd.Series([1.0, 9.0], index=["a", "b"])
+    target = pd.Series([0.0, 0.5], index=["b", "a"])
+    with pytest.raises(ValueError, match="`input` and `target` are pandas objects with different"):
+        hb.huber_loss(pred, target, reduction="none")
+    with pytest.raises(ValueError, match="`input` and `weight` are pandas objects with different"):
+        hb.huber_loss(pred, 0.0, weight=target)
+    frame = pd.DataFrame({"u": [1.0, 2.0], "v": [3.0, 4.0]})
+    with pytest.raises(ValueError, match="different labels"):
+        hb.smooth_l1_loss(frame, frame[["v", "u"]])  # the same index, other columns
+    aligned = hb.huber_loss(*pred.align(target, join="inner"), reduction="none", delta=10.0)
+    pandas_residual = (pred - target).to_numpy()  # pandas' own arithmetic, aligned by label
+    np.testing.assert_array_equal(aligned, 0.5 * pandas_residual**2)
+    same = pd.Series([0.0, 0.5], index=["a", "b"])
+    np.testing.assert_array_equal(
+        hb.huber_loss(pred, same, reduction="none", delta=10.0),
+        hb.huber_loss(pred.to_numpy(), same.to_numpy(), reduction="none", delta=10.0),
+    )
+
+
+def test_dask_dataframes_stay_lazy(dask_scheduler):
+    """Dask DataFrame columns and frames are Dask arrays of unknown size, lazily: nothing is
+    computed (issue 21: a NumPy scalar came back), then the values equal the pandas ones'."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    frame = pd.DataFrame({"y": TALL_Y[:, 0], "yhat": TALL_X[:, 0], "w": TALL_X[:, 1] ** 2})
+    lazy = dd.from_pandas(frame, npartitions=3)
+    loss = hb.huber_loss(lazy["yhat"], lazy["y"], weight=lazy["w"], delta=0.5)
+    grads = hb.smooth_l1_loss_and_grad(lazy[["yhat"]], lazy[["y"]], reduction="sum")
+    positive = lazy[lazy["y"] > 0]  # the detection idiom: a boolean selection
+    selected = hb.huber_loss(positive["yhat"], positive["y"])
+    assert dask_scheduler.computed == 0
+    assert type(loss).__module__.startswith("dask.array")
+    np.testing.assert_allclose(
+        loss.compute(),
+        hb.huber_loss(frame["yhat"], frame["y"], weight=frame["w"], delta=0.5),
+        rtol=1e-15,
+    )
+    want = reference(frame[["yhat"]].to_numpy(), frame[["y"]].to_numpy(), beta=1.0, reduction="sum")
+    np.testing.assert_allclose(grads[0].compute(), want[0], rtol=1e-14)
+    np.testing.assert_allclose(grads[1].compute(), want[1], rtol=1e-15)
+    kept = frame[frame["y"] > 0]
+    want = reference(kept["yhat"].to_numpy(), kept["y"].to_numpy(), beta=1.0, reduction="mean")
+    np.testing.assert_allclose(selected.compute(), want[0], rtol=1e-14)
+
+
 @pytest.mark.skip_backend(
     Backend.NUMPY,
     Backend.ARRAY_API_STRICT,
@@ -273,27 +330,105 @@ def test_hessians_of_empty_input(xp, asarray, kind):
     assert_oracle(kind, 1.0, np.zeros(0), np.zeros(0), result, reduction="mean", dtype="float64")
 
 
-def test_dask_unknown_chunk_sizes_raise_a_clear_error():
-    """Boolean indexing gives Dask arrays of shape (nan, 4): *_and_grad raised "cannot convert
-    float NaN to integer", 'mean' silently computed NaN. Now: ValueError saying what to do."""
+class _CountingScheduler:
+    """Dask's synchronous scheduler, counting the graphs it is asked to compute."""
+
+    def __init__(self) -> None:
+        self.computed = 0
+
+    def __call__(self, graph, keys, **kwargs):
+        import dask
+
+        self.computed += 1
+        return dask.get(graph, keys, **kwargs)
+
+
+@pytest.fixture
+def dask_scheduler():
+    """A counting scheduler in effect for the test: ``computed`` stays 0 while all is lazy."""
+    dask = pytest.importorskip("dask")
+    scheduler = _CountingScheduler()
+    with dask.config.set(scheduler=scheduler):
+        yield scheduler
+
+
+TALL_X = np.linspace(-3.0, 3.0, 24).reshape(6, 4)
+TALL_Y = np.cos(TALL_X)
+KEPT = TALL_X[:, 0] > -2.0  # rows 1 to 5: what boolean indexing keeps, known to NumPy
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize(
+    ("reduction", "axis", "keepdims"),
+    [("mean", None, False), ("mean", None, True), ("mean", 0, False), ("mean", 1, False),
+     ("mean", 1, True),
+     ("sum", None, False), ("sum", 0, True), ("none", None, False)],
+)  # fmt: skip
+def test_dask_unknown_sizes_compute_lazily(dask_scheduler, kind, reduction, axis, keepdims):
+    """Boolean indexing gives Dask arrays of unknown size, shape (nan, 4): the loss and its
+    derivatives are built without computing anything ('mean' counts the elements in the
+    graph), then computed in one graph, equal to the oracle's on the selected rows."""
     da = pytest.importorskip("dask.array")
-    x = da.from_array(X, chunks=1)
-    unknown = x[x[:, 0] > -5]
-    assert math.isnan(unknown.shape[0])
-    calls = [
-        lambda: hb.smooth_l1_loss(unknown, 0.0),
-        lambda: hb.huber_loss_and_grad(unknown, unknown),
-        lambda: hb.pseudo_huber_loss_grad_hess(unknown, 0.0, reduction="sum"),
-        lambda: hb.smooth_l1_loss_backward(1.0, unknown, 0.0),
-        lambda: hb.HuberLoss(reduction="none")(unknown, 0.0),
-        lambda: hb.smooth_l1_loss(x, 0.0, weight=unknown[:, 0]),
-    ]
-    for call in calls:
-        with pytest.raises(ValueError, match=r"unknown dimensions.*compute_chunk_sizes\(\)"):
-            call()
-    known = unknown.compute_chunk_sizes()  # what the message says to do
-    result = hb.huber_loss_grad_hess(known, 0.0)
-    assert_oracle("huber", 1.0, X, 0.0, result, reduction="mean", dtype="float64")
+    x, y = da.from_array(TALL_X, chunks=(2, 4)), da.from_array(TALL_Y, chunks=(2, 4))
+    mask = x[:, 0] > -2.0
+    assert math.isnan(x[mask].shape[0])
+    weight = (1.0 + x[:, 1:2] ** 2)[mask]  # (nan, 1): one weight per row
+    threshold = 0.8
+    options = {"reduction": reduction, "axis": axis, "keepdims": keepdims}
+    result = LOSSES[kind](x[mask], y[mask], weight=weight, **options, **{_NAME[kind]: threshold})
+    grads = _BACKWARDS[kind](2.0, x[mask], y[mask], **options, **{_NAME[kind]: threshold})
+    assert dask_scheduler.computed == 0
+    import dask
+
+    computed = dask.compute(*result, *grads)
+    assert dask_scheduler.computed == 1
+    rows_weight = 1.0 + TALL_X[KEPT, 1:2] ** 2
+    axes = None if axis is None else (axis,)
+    exact = {"reduction": reduction, "dtype": "float64", "axis": axes}
+    loss = computed[0]
+    if keepdims and reduction != "none":  # (the oracle's loss: without the kept axes)
+        loss = np.squeeze(loss, axis=axes)
+    assert_oracle(kind, threshold, TALL_X[KEPT], TALL_Y[KEPT], (loss, *computed[1:3]),
+                  weight=np.broadcast_to(rows_weight, TALL_X[KEPT].shape), **exact)  # fmt: skip
+    want = _BACKWARDS[kind](2.0, TALL_X[KEPT], TALL_Y[KEPT], **options, **{_NAME[kind]: threshold})
+    np.testing.assert_allclose(computed[3], want[0], rtol=1e-15)  # (the NumPy path: known sizes)
+    np.testing.assert_allclose(computed[4], want[1], rtol=1e-15)
+
+
+def test_dask_unknown_sizes_edge_cases(dask_scheduler):
+    """An empty selection: 'mean' is NaN (as torch's empty mean), 'sum' 0, with no warning. A
+    backward pass with a `grad_output` of unknown size. Unknown sizes that differ raise when
+    Dask computes (NumPy would broadcast a block of 1 row silently); an unknown size against a
+    known one (not 1) raises at the call, naming the cause."""
+    da = pytest.importorskip("dask.array")
+    x = da.from_array(TALL_X, chunks=(2, 4))
+    none = x[x[:, 0] > 100.0]
+    assert np.isnan(hb.huber_loss(none, none).compute())
+    assert hb.huber_loss(none, none, reduction="sum").compute() == 0.0
+    np.testing.assert_array_equal(hb.huber_loss(none, none, axis=0).compute(), np.full(4, np.nan))
+    kept = x[x[:, 0] > -2.0]
+    grad_output = 1.0 + kept[:, 0] ** 2  # one per row: the loss reduced over axis 1
+    grads = hb.smooth_l1_loss_backward(grad_output, kept, 0.0, axis=1)
+    want = hb.smooth_l1_loss_backward(1.0 + TALL_X[KEPT, 0] ** 2, TALL_X[KEPT], 0.0, axis=1)
+    np.testing.assert_allclose(grads[0].compute(), want[0], rtol=1e-15)
+    assert dask_scheduler.computed == 4
+    other = x[x[:, 0] > 0.0]  # 3 rows, against 5: Dask finds out when it computes
+    loss = hb.smooth_l1_loss(kept, other, reduction="sum")
+    with pytest.raises(ValueError, match="`target` and `input` have sizes that differ"):
+        loss.compute()
+    with (
+        pytest.warns(UserWarning, match="Using a target size"),
+        pytest.raises(ValueError, match=r"A size Dask does not know.*compute_chunk_sizes"),
+    ):
+        hb.smooth_l1_loss(kept[:, 0], x[:, 0])
+    with pytest.raises(ValueError, match=r"`weight` of shape.*A size Dask does not know"):
+        hb.smooth_l1_loss(kept[:, 0], 0.0, weight=x[:, 0])
+    known = kept.compute_chunk_sizes()  # (a compute) known sizes: the usual rules
+    np.testing.assert_allclose(
+        hb.smooth_l1_loss(known, TALL_Y[KEPT]).compute(),
+        hb.smooth_l1_loss(TALL_X[KEPT], TALL_Y[KEPT]),
+        rtol=1e-15,
+    )
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # (Dask's chunks: inf * 0)
