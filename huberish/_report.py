@@ -1,7 +1,15 @@
 """The backend report of ``python -m huberish``: every installed array library, checked.
 
 Run ``python -m huberish --help`` for the options: a backend filter (``--backend``) and JSON
-output (``--json``). The exit status is 1 when a check fails, 2 on a usage error.
+output (``--json``).
+
+A library that cannot run its checks (not installed, no device, an error on import) gets one row,
+without a dtype, that says why. Named with ``--backend``, it fails the run; in the default survey
+of every library it is skipped. The exit status is 1 if a row failed, 0 if none did, 2 on a usage
+error. In the JSON output every row has ``"checks"``, how many checks it ran, and ``"passed"``:
+true only on a row that ran checks and passed them all, false on any other, skipped rows included
+(its ``"status"`` says why). The top level has ``"passed"`` (true exactly when the exit status is
+0), ``"checks"`` (the total) and ``"failed"`` (how many rows failed).
 
 For each library found, on each of its devices, in float32 and float64: the smooth-L1 and Huber
 losses and their gradients on a small random problem, compared with the float64 NumPy reference
@@ -18,6 +26,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -83,11 +92,13 @@ class Row:
     loss_error: float = float("nan")
     grad_error: float = float("nan")
     torch_error: float | None = None
+    checks: int = 0
     status: str = "ok"
 
     @property
     def passed(self) -> bool:
-        return self.status in ("ok", "not installed", "no device")
+        """Whether the row ran its checks and every one passed."""
+        return self.checks > 0 and self.status == "ok"
 
 
 def _problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -139,25 +150,31 @@ def _jax_vjp(check: Check, x: Any, y: Any) -> tuple[Any, Any, Any]:
     return (loss, *vjp(jax.numpy.ones_like(loss)))
 
 
-def _backends() -> Iterator[tuple[str, str, str, str, Converter | None, Runner]]:
-    """(backend, row label, version, device, converter from NumPy or None, runner) for each row."""
+def _import(name: str) -> ModuleType | str:
+    """The module `name`, or why not: "not installed", or the error its import raised."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        if isinstance(error, ModuleNotFoundError) and error.name in (name, name.split(".")[0]):
+            return "not installed"
+        return f"import error: {error}"[:80]
+
+
+def _backends() -> Iterator[tuple[str, str, str, str, Converter | str, Runner]]:
+    """(backend, row label, version, device, converter from NumPy or why none, runner) per row."""
     for backend, name in (
         ("numpy", "numpy"),
         ("array_api_strict", "array_api_strict"),
         ("dask", "dask.array"),
     ):
-        module = optional_import(name)
-        yield (
-            backend,
-            name,
-            _version(name),
-            "cpu" if module else "-",
-            _converter(module) if module else None,
-            _generic,
-        )
-    torch = optional_import("torch")
-    if torch is None:
-        yield "torch", "torch", "-", "-", None, _generic
+        module = _import(name)
+        if isinstance(module, str):
+            yield backend, name, "-", "-", module, _generic
+        else:
+            yield backend, name, _version(name), "cpu", _converter(module), _generic
+    torch = _import("torch")
+    if isinstance(torch, str):
+        yield "torch", "torch", "-", "-", torch, _generic
     else:
         for dev in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
             yield "torch", "torch", torch.__version__, dev, _converter(torch, device=dev), _generic
@@ -169,15 +186,15 @@ def _backends() -> Iterator[tuple[str, str, str, str, Converter | None, Runner]]
                 _converter(torch, device=dev),
                 _torch_autograd,
             )
-    cupy = optional_import("cupy")
-    if cupy is None:
-        yield "cupy", "cupy", "-", "-", None, _generic
+    cupy = _import("cupy")
+    if isinstance(cupy, str):
+        yield "cupy", "cupy", "-", "-", cupy, _generic
     else:
-        converter = _converter(cupy) if cupy.is_available() else None
+        converter = _converter(cupy) if cupy.is_available() else "no device"
         yield "cupy", "cupy", cupy.__version__, "cuda", converter, _generic
-    jax = optional_import("jax")
-    if jax is None:
-        yield "jax", "jax", "-", "-", None, _generic
+    jax = _import("jax")
+    if isinstance(jax, str):
+        yield "jax", "jax", "-", "-", jax, _generic
     else:
         jax.config.update("jax_enable_x64", True)  # float64 needs it
         dev, converter = (
@@ -227,9 +244,8 @@ def check_backends(backends: Collection[str] = BACKENDS) -> list[Row]:
     for backend, library, version, dev, convert, runner in _backends():
         if backend not in backends:
             continue
-        if convert is None:
-            status = "not installed" if dev == "-" else "no device"
-            rows.append(Row(library, version, dev, "-", status=status))
+        if isinstance(convert, str):  # nothing can run: the row says why, and has no dtype
+            rows.append(Row(library, version, dev, "-", status=convert))
             continue
         for dtype in ("float32", "float64"):
             row = Row(library, version, dev, dtype)
@@ -264,6 +280,7 @@ def _check_one(
             torch_errors += [
                 _relative_error(a, b) for a, b in zip((loss, gx, gy), theirs, strict=True)
             ]
+        row.checks += 1
     row.loss_error, row.grad_error = max(loss_errors), max(grad_errors)
     if torch_errors:
         row.torch_error = max(torch_errors)
@@ -302,7 +319,11 @@ def format_table(rows: list[Row]) -> str:
 
 
 def format_json(rows: list[Row], failed: list[Row]) -> str:
-    """The rows, the tolerances and the verdict as a JSON document (NaN errors become null)."""
+    """The rows, the tolerances and the verdict as a JSON document (NaN errors become null).
+
+    A row's ``"passed"`` is true only if it ran checks and passed them all; the top level's is
+    true if no row is in `failed`.
+    """
 
     def clean(value: object) -> object:
         return None if isinstance(value, float) and math.isnan(value) else value
@@ -312,11 +333,12 @@ def format_json(rows: list[Row], failed: list[Row]) -> str:
         "tolerance": TOLERANCE,
         "rows": [
             {key: clean(value) for key, value in dataclasses.asdict(row).items()}
-            | {"passed": all(row is not bad for bad in failed)}
+            | {"passed": row.passed}
             for row in rows
         ],
-        "passed": sum(row.status == "ok" for row in rows),
+        "checks": sum(row.checks for row in rows),
         "failed": len(failed),
+        "passed": not failed,
     }
     return json.dumps(document, indent=2)
 
@@ -330,7 +352,14 @@ def _parser() -> argparse.ArgumentParser:
             "float64, compared with a float64 NumPy reference and, where torch is installed, "
             f"with torch (relative error at most {tolerances})."
         ),
-        epilog="Exit status: 0 if every check passed, 1 if one failed, 2 on a usage error.",
+        epilog=(
+            "A library that cannot run (not installed, no device, an error on import) fails the "
+            "run if named with --backend, and is skipped otherwise. Exit status: 1 if a row "
+            'failed, 0 if none did, 2 on a usage error. In the JSON, a row\'s "passed" is true '
+            'only if it ran checks ("checks" > 0) and passed them all, false on any other row, '
+            'skipped ones included ("status" says why); the top level\'s "passed" is true exactly '
+            "when the exit status is 0."
+        ),
     )
     parser.add_argument(
         "--backend",
@@ -339,7 +368,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=(
             f"check only this library (repeatable; one of {', '.join(BACKENDS)}); a library "
-            "named here that is not installed counts as a failure"
+            "named here that cannot run counts as a failure"
         ),
     )
     parser.add_argument(
@@ -350,14 +379,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] = ()) -> int:
-    """Print the report for the command-line arguments `argv`; return 1 if a check failed."""
+    """Print the report for the command-line arguments `argv`; return 1 if a row failed."""
     args = _parser().parse_args(argv)
     rows = check_backends(args.backend or BACKENDS)
-    failed = [
-        row
-        for row in rows
-        if not row.passed or (args.backend is not None and row.status == "not installed")
-    ]
+    # A row without a dtype is a library that could not run: a failure only if asked for by name.
+    failed = [row for row in rows if not row.passed and (row.dtype != "-" or args.backend)]
     if args.json:
         print(format_json(rows, failed))
         return 1 if failed else 0
@@ -365,6 +391,7 @@ def main(argv: Sequence[str] = ()) -> int:
     print("huberish backend report: loss and gradients vs a float64 NumPy reference")
     print(f"(errors are max |ours - reference| / max |reference|; tolerance {tolerances})\n")
     print(format_table(rows))
-    checked = sum(row.status == "ok" for row in rows)
-    print(f"\n{checked} checks passed, {len(failed)} failed.")
+    passed, checks = sum(row.passed for row in rows), sum(row.checks for row in rows)
+    skipped = len(rows) - passed - len(failed)
+    print(f"\n{passed} rows passed ({checks} checks), {len(failed)} failed, {skipped} skipped.")
     return 1 if failed else 0
