@@ -1,11 +1,13 @@
 """What the torch and JAX adapters share: torch's order of checks, the tangent of a loss from
-its element gradients, and the Hessian diagonal that carries second derivatives."""
+its element gradients, the weight's derivative, and the Hessian diagonal that carries second
+derivatives."""
 
+import math
 from typing import Any
 
 from ._validate import Options, check_broadcast, normalise_axis
 
-__all__ = ["check_shapes", "hessian", "reduce_tangent"]
+__all__ = ["check_shapes", "hessian", "reduce_tangent", "weight_derivative"]
 
 
 def check_shapes(input: Any, target: Any) -> None:
@@ -30,3 +32,12 @@ def hessian(call: Options, input: Any, target: Any, weight: Any, *, input_is_arr
     # (the losses are even in d: for a Python-scalar `input`, the Hessian for `target` is it)
     pair = (input, target) if input_is_array else (target, input)
     return call.loss_grad_hess(pair[0], pair[1], weight).hess
+
+
+def weight_derivative(call: Options, input: Any, target: Any, *, loss_size: int) -> Any:
+    """Per element of the broadcast shape, the derivative of the loss value it belongs to for
+    the weight there: the unweighted element loss (over the count each value averages, for
+    'mean'), since the loss is linear in the weight. `loss_size`: the loss's number of values."""
+    elements = call._replace(reduction="none", axis=None, keepdims=False).forward(input, target)
+    count = math.prod(elements.shape) // max(loss_size, 1)
+    return elements / count if call.reduction == "mean" and count else elements

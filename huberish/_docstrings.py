@@ -48,8 +48,9 @@ reduction : {'mean', 'sum', 'none'}
 Calling the instance (or `forward`) gives the loss; `loss_and_grad` the loss and its gradient
     with respect to `input`; `loss_grad_hess` also the Hessian diagonal; `backward` the
     gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`. Each takes
-    ``(input, target)`` and the keyword arguments `weight` and `xp` of the functions; `input`
-    and `target` broadcast together (with torch's warning if their shapes differ). The
+    ``(input, target, weight=None)``, the weight per call (as Keras' ``sample_weight``), and the
+    keyword argument `xp` of the functions; `input` and `target` broadcast together (with
+    torch's warning if their shapes differ). The
     options are validated once, at construction, and the instance holds only them (they are
     read-only), so one instance may serve many threads.""",
     "operands": """\
@@ -78,7 +79,8 @@ delta : float, optional
 weight : array, optional
         Per-element weights, broadcastable to the broadcast shape of `input` and `target`.
         They multiply each element's loss and gradient; ``'mean'`` still divides by the
-        number of elements (torch's rule for `huber_loss`). The weight gets no gradient.""",
+        number of elements (torch's rule for `huber_loss`). The adapters `huberish.torch` and
+        `huberish.jax` give it its derivative, as torch does.""",
     "grad_output": """\
 grad_output : array or Python float
         Gradient with respect to the loss: of the broadcast shape for ``reduction='none'``,

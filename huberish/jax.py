@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._adapters import check_shapes, hessian, reduce_tangent
+from ._adapters import check_shapes, hessian, reduce_tangent, weight_derivative
 from ._compat import is_array_api_obj
 from ._reduction import ReductionArgument
 from ._validate import Options, operand
@@ -52,8 +52,8 @@ def _loss_jvp(
     tangents: tuple[Any, Any, Any],
 ) -> tuple[Any, Any]:
     """The loss and its tangent: per loss value, the sum over the elements it reduces of the
-    element gradient times the tangent. JAX transposes this linear map for reverse mode. The
-    weight's tangent is ignored (the weight gets no derivative)."""
+    element gradient times the tangent (the weight's: `weight_derivative`). JAX transposes this
+    linear map for reverse mode."""
     input, target, weight = primals
     loss = call.forward(*_operands(scalars, input, target), weight)
     shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in _operands(scalars, input, target)))
@@ -63,8 +63,12 @@ def _loss_jvp(
     terms = [
         grad * jnp.broadcast_to(tangent, shape)
         for grad, tangent, scalar in zip(grads, tangents[:2], scalars, strict=True)
-        if scalar is None and getattr(tangent, "dtype", None) != jax.dtypes.float0
+        if scalar is None and _is_tangent(tangent)
     ]
+    if weight is not None and _is_tangent(tangents[2]):
+        operands = _operands(scalars, input, target)
+        derivative = weight_derivative(call, *operands, loss_size=loss.size)
+        terms.append(derivative * jnp.broadcast_to(tangents[2], shape))
     product = sum(terms[1:], terms[0]) if terms else jnp.zeros(shape, loss.dtype)
     tangent = reduce_tangent(product, call, xp=jnp)
     return loss, jnp.reshape(tangent, loss.shape).astype(loss.dtype)
@@ -99,7 +103,7 @@ def _element_gradients_jvp(
     operands = _operands(scalars, input, target)
     hess = hessian(call, *operands, weight, input_is_array=scalars[0] is None)
     difference = [
-        t if s is None and getattr(t, "dtype", None) != jax.dtypes.float0 else None
+        t if s is None and _is_tangent(t) else None
         for t, s in zip(tangents[1:3], scalars, strict=True)
     ]
     if difference[0] is None and difference[1] is None:
@@ -110,12 +114,21 @@ def _element_gradients_jvp(
         change = -hess * difference[1]
     else:
         change = hess * (difference[0] - difference[1])
-    return grads, tuple(
+    outputs = tuple(
         jnp.reshape(jnp.sum(sign * change), grad.shape).astype(grad.dtype)
         if grad.shape != change.shape
         else (sign * change).astype(grad.dtype)
         for grad, sign in zip(grads, (1, -1), strict=True)
     )
+    if weight is not None and _is_tangent(tangents[3]):  # (the gradients are linear in it)
+        by_weight = _element_gradients(call, scalars, ones, input, target, tangents[3])
+        outputs = tuple(o + b.astype(o.dtype) for o, b in zip(outputs, by_weight, strict=True))
+    return grads, outputs
+
+
+def _is_tangent(tangent: Any) -> bool:
+    """Whether `tangent` may be nonzero (not the float0 zero of an integer operand)."""
+    return getattr(tangent, "dtype", None) != jax.dtypes.float0
 
 
 def _operands(scalars: tuple[Any, Any], input: Any, target: Any) -> tuple[Any, Any]:

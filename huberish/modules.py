@@ -34,8 +34,8 @@ class _BaseLoss:
         self,
         input: ArrayT | float,
         target: ArrayT | float,
-        *,
         weight: Array | None = None,
+        *,
         xp: Namespace | None = None,
     ) -> ArrayT:
         """The loss (see `forward`)."""
@@ -45,8 +45,8 @@ class _BaseLoss:
         self,
         input: ArrayT | float,
         target: ArrayT | float,
-        *,
         weight: Array | None = None,
+        *,
         xp: Namespace | None = None,
     ) -> ArrayT:
         """The loss of `input` against `target`."""
@@ -56,8 +56,8 @@ class _BaseLoss:
         self,
         input: ArrayT | float,
         target: ArrayT | float,
-        *,
         weight: Array | None = None,
+        *,
         xp: Namespace | None = None,
     ) -> LossAndGrad[ArrayT]:
         """The loss and its gradient with respect to `input`."""
@@ -67,8 +67,8 @@ class _BaseLoss:
         self,
         input: ArrayT | float,
         target: ArrayT | float,
-        *,
         weight: Array | None = None,
+        *,
         xp: Namespace | None = None,
     ) -> LossGradHess[ArrayT]:
         """The loss, its gradient and its Hessian diagonal with respect to `input`."""
@@ -79,8 +79,8 @@ class _BaseLoss:
         grad_output: Any,
         input: ArrayT | float,
         target: ArrayT | float,
-        *,
         weight: Array | None = None,
+        *,
         xp: Namespace | None = None,
     ) -> tuple[ArrayT, ArrayT]:
         """The gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`."""

@@ -17,12 +17,13 @@ Examples
 tensor([0.0000, 0.1667, 0.3333])
 """
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from ._adapters import check_shapes, hessian, reduce_tangent
+from ._adapters import check_shapes, hessian, reduce_tangent, weight_derivative
 from ._compat import array_namespace
 from ._losses import LossName
 from ._reduction import ReductionArgument
@@ -94,10 +95,16 @@ class _ReverseLoss(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor, _: Any) -> tuple[Any, ...]:
         wanted = ctx.needs_input_grad
         second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
+        input, target, weight = _operands(ctx)
+        grad_weight = None
+        if wanted[2]:  # (the loss is linear in the weight)
+            loss_size = math.prod(ctx.output_shape)
+            derivative = weight_derivative(ctx.call, input, target, loss_size=loss_size)
+            grad_weight = (_spread(grad_output, ctx) * derivative).sum_to_size(weight.shape)
+            grad_weight = grad_weight.to(weight.dtype)
         if ctx.keep and not second_order:
             grad = grad_output * ctx.saved_tensors[3]
-            return (grad if wanted[0] else None, -grad if wanted[1] else None, None, None)
-        input, target, weight = _operands(ctx)
+            return (grad if wanted[0] else None, -grad if wanted[1] else None, grad_weight, None)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
         # torch's legacy vmap in gradcheck(check_batched_grad=True) batches)
         if second_order or ctx.call.axis is not None:
@@ -111,8 +118,12 @@ class _ReverseLoss(torch.autograd.Function):
             )
         else:
             grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
-        # the weight gets no gradient
-        return (grad_input if wanted[0] else None, grad_target if wanted[1] else None, None, None)
+        return (
+            grad_input if wanted[0] else None,
+            grad_target if wanted[1] else None,
+            grad_weight,
+            None,
+        )
 
 
 class _Loss(_ReverseLoss):
@@ -122,7 +133,9 @@ class _Loss(_ReverseLoss):
     generate_vmap_rule = True
 
     @staticmethod
-    def jvp(ctx: Any, tangent_input: Any, tangent_target: Any, *_: Any) -> tuple[Any, None]:
+    def jvp(
+        ctx: Any, tangent_input: Any, tangent_target: Any, tangent_weight: Any, _: Any
+    ) -> tuple[Any, None]:
         """The loss's tangent from the analytic gradient (`reduce_tangent`)."""
         input, target, weight = _operands(ctx)
         shape = _broadcast_shape(input, target)
@@ -132,7 +145,11 @@ class _Loss(_ReverseLoss):
             for grad, tangent in zip(element, (tangent_input, tangent_target), strict=True)
             if tangent is not None
         ]
-        product = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+        if tangent_weight is not None:
+            loss_size = math.prod(ctx.output_shape)
+            derivative = weight_derivative(ctx.call, input, target, loss_size=loss_size)
+            terms.append(derivative * tangent_weight.expand(shape))
+        product = sum(terms[1:], terms[0])
         tangent = reduce_tangent(product, ctx.call, xp=_XP)
         return tangent.reshape(ctx.output_shape).to(ctx.output_dtype), None
 
@@ -288,7 +305,7 @@ def smooth_l1_loss(
 ) -> torch.Tensor:
     """``torch.nn.functional.smooth_l1_loss`` with huberish's kernel and analytic backward.
 
-    Arguments and semantics as `huberish.smooth_l1_loss`; `weight` gets no gradient.
+    Arguments and semantics as `huberish.smooth_l1_loss`; `weight` gets its gradient too.
     """
     check_shapes(input, target)
     call = Options.build(
@@ -315,7 +332,8 @@ def huber_loss(
 ) -> torch.Tensor:
     """``torch.nn.functional.huber_loss`` with huberish's kernel and analytic backward.
 
-    Arguments and semantics as `huberish.huber_loss`; `weight` gets no gradient.
+    Arguments and semantics as `huberish.huber_loss`; `weight` gets its gradient too, as in
+    torch.
     """
     check_shapes(input, target)
     call = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
@@ -353,7 +371,7 @@ class _Module(torch.nn.modules.loss._Loss):
     """The loss modules' shared forward: torch loss modules whose settings (`reduction`, the
     threshold, `axis`, `keepdims`) are read at each call and validated when assigned (an invalid
     value raises and leaves the old one); `weight` a buffer (it follows the module's ``.to()``)
-    broadcastable to the loss shape."""
+    broadcastable to the loss shape, which a weight given per call multiplies."""
 
     _loss: ClassVar[LossName]
     _options: Options
@@ -387,8 +405,11 @@ class _Module(torch.nn.modules.loss._Loss):
     axis = _setting("axis")
     keepdims = _setting("keepdims")
 
-    def forward(self, input: Any, target: Any) -> torch.Tensor:
-        return _apply(input, target, self.weight, self._options)
+    def forward(self, input: Any, target: Any, weight: Any = None) -> torch.Tensor:
+        """The loss; a per-call `weight` multiplies the module's (and gets its gradient)."""
+        if self.weight is not None:
+            weight = self.weight if weight is None else self.weight * weight
+        return _apply(input, target, weight, self._options)
 
     def extra_repr(self) -> str:
         options = self._options

@@ -345,6 +345,12 @@ def test_classes_match_the_functions(xp, asarray, cls, kwargs, function_kwargs):
     grad_x, grad_y = crit.backward(asarray(1.0), x, y)
     assert_close(grad_x, expected_x, dtype="float64")
     assert_close(grad_y, expected_y, dtype="float64")
+    # a weight per call, the third argument (as Keras' sample_weight; issue 19: a TypeError)
+    w = np.linspace(0.0, 2.0, 4)
+    expected = reference(X, Y, beta=threshold, scale=scale, reduction=reduction, weight=w)
+    assert_close(crit(x, y, asarray(w)), expected[0], dtype="float64")
+    assert_close(crit.loss_grad_hess(x, y, asarray(w)).grad, expected[1], dtype="float64")
+    assert_close(crit.backward(asarray(1.0), x, y, asarray(w))[1], expected[2], dtype="float64")
 
 
 def test_class_attributes_and_repr():

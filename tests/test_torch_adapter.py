@@ -162,6 +162,86 @@ def test_modules_validate_at_construction_and_hold_weight():
     np.testing.assert_allclose(x.grad.numpy(), expected[1])
 
 
+def _weighted_torch(kind, x, y, weight, reduction, axis=None):
+    """torch's own loss, weighted: torch's `weight` for Huber (of `input`'s shape, as torch
+    requires), ``weight * loss`` by torch's autograd for smooth L1 (torch has no weight)."""
+    _, theirs, name = LOSSES[kind]
+    if kind == "huber" and axis is None:
+        return theirs(x, y, reduction=reduction, weight=weight.expand(x.shape), **{name: 0.7})
+    elements = weight * theirs(x, y, reduction="none", **{name: 0.7})
+    if reduction == "none":
+        return elements
+    reduce = torch.mean if reduction == "mean" else torch.sum
+    return reduce(elements) if axis is None else reduce(elements, dim=axis)
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+@pytest.mark.parametrize(("reduction", "axis"), [(r, None) for r in REDUCTIONS] + [("mean", 1)])
+@pytest.mark.parametrize("weight_shape", [(5, 6), (5, 1), (6,)], ids=str)
+def test_weight_gets_torchs_gradient(kind, reduction, axis, weight_shape):
+    """The weight's gradient (issue 19: `w.grad` stayed None), as torch's autograd gives it."""
+    ours, _, name = LOSSES[kind]
+    grads = []
+    for function in ("ours", "torch"):
+        x, y = _pair(((5, 6), (5, 6)))
+        weight = torch.rand(
+            weight_shape, dtype=torch.float64, generator=torch.Generator().manual_seed(3)
+        )
+        weight.requires_grad_()
+        if function == "ours":
+            loss = ours(x, y, reduction=reduction, weight=weight, axis=axis, **{name: 0.7})
+        else:
+            loss = _weighted_torch(kind, x, y, weight, reduction, axis)
+        loss.sum().backward()
+        grads.append((weight.grad, x.grad, y.grad))
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-15)
+
+
+# (torch's forward-mode machinery scripts its own decompositions on first use)
+@ignore_torch_deprecation("torch.jit.script")
+@pytest.mark.parametrize("kind", ["smooth_l1", "huber", "pseudo_huber"])
+def test_weight_forward_mode_and_second_order(kind):
+    """The weight's tangent (forward mode), its mixed second derivatives (gradgradcheck) and
+    the ``torch.func`` transforms (jacfwd against jacrev, vmap of grad)."""
+    function = {"smooth_l1": htorch.smooth_l1_loss, "huber": htorch.huber_loss,
+                "pseudo_huber": htorch.pseudo_huber_loss}[kind]  # fmt: skip
+    x, y = _pair(((4, 3), (4, 3)))
+    weight = torch.rand(4, 1, dtype=torch.float64, requires_grad=True)
+
+    def loss(x, weight):
+        return function(x, y.detach(), weight=weight, axis=1)
+
+    assert torch.autograd.gradcheck(loss, (x, weight), check_forward_ad=True)
+    assert torch.autograd.gradgradcheck(loss, (x, weight))
+    by_forward = torch.func.jacfwd(loss, argnums=1)(x.detach(), weight.detach())
+    by_reverse = torch.func.jacrev(loss, argnums=1)(x.detach(), weight.detach())
+    torch.testing.assert_close(by_forward, by_reverse, rtol=1e-14, atol=1e-15)
+    weights = torch.rand(3, 4, 1, dtype=torch.float64)
+    batched = torch.func.vmap(torch.func.grad(lambda w: loss(x.detach(), w).sum()))(weights)
+    for w, g in zip(weights, batched, strict=True):
+        torch.testing.assert_close(g, torch.func.grad(lambda w: loss(x.detach(), w).sum())(w))
+
+
+def test_modules_take_a_weight_per_call():
+    """``forward(input, target, weight)``: detection code changes its weights every batch; a
+    module's own weight multiplies it; both get their gradients, as torch's would."""
+    x, y = _pair(((5, 6), (5, 6)))
+    per_call = torch.rand(5, 1, dtype=torch.float64, requires_grad=True)
+    own = torch.rand(6, dtype=torch.float64)
+    module = htorch.HuberLoss(delta=0.7, weight=own)
+    module(x, y, per_call).backward()
+    want_x, want_w = x.grad.clone(), per_call.grad.clone()
+    x.grad, per_call.grad = None, None
+    F.huber_loss(x, y, delta=0.7, weight=(own * per_call).expand(5, 6)).backward()
+    torch.testing.assert_close(want_x, x.grad, rtol=1e-14, atol=0)
+    torch.testing.assert_close(want_w, per_call.grad, rtol=1e-14, atol=0)
+    plain = htorch.SmoothL1Loss(reduction="sum")
+    torch.testing.assert_close(
+        plain(x, y, per_call), (per_call * F.smooth_l1_loss(x, y, reduction="none")).sum()
+    )
+
+
 @pytest.mark.parametrize(
     ("ours", "theirs", "name"),
     [
