@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                  # CPU: n = 1e3, 1e5, 1e7; float32, float64; mean, none
     python benchmarks/run.py --large          # also n = 1e8 (skipped if memory is short)
-    python benchmarks/run.py --quick --out D  # smoke test: tiny sizes, 2 repetitions, files in D
+    python benchmarks/run.py --quick          # smoke test: tiny sizes, 2 repetitions
     python benchmarks/run.py --threads 1 --clock cpu   # one thread each, CPU time (shared machine)
     python benchmarks/run.py --gpu            # CuPy and torch CUDA (unchanged; needs a GPU)
 
@@ -31,20 +31,28 @@ torch's own loss, ``huberish.jax`` under ``jit(value_and_grad)`` against the jnp
 per-call time of every public entry point at n = 1e3 against the NumPy ``where`` formula; and
 the machine (CPU model, cores, cache sizes, memory, library versions, thread settings, load).
 
-Output: ``<out>/<name>.json`` (all raw times), ``<name>.md`` (tables, `benchmarks/report.py`) and
-``<name>.png`` (time per element).
+Output: ``<out>/<name>.json`` (all raw times), ``<name>.md`` (tables, `benchmarks/report.py`),
+both rewritten after each case, so that a run stopped early (Ctrl-C, ``kill``) keeps what it
+measured, with ``"complete": false`` in the JSON; and at the end ``<name>.png`` (time per
+element). ``<out>`` is a new folder ``benchmarks/results/run-YYYYMMDD-HHMMSS/`` (git-ignored)
+unless ``--out`` names one; results already there are replaced only with ``--overwrite``, so the
+committed results are rewritten by ``--out benchmarks/results --overwrite`` alone. Progress, with
+the time left, goes to stderr: a tqdm bar with the `bench` extra, a line per case without it.
 """
 
 import argparse
+import importlib.util
 import json
 import math
 import os
 import platform
+import signal
 import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +62,11 @@ import huberish as hb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report  # benchmarks/report.py, next to this file
+
+try:
+    from tqdm import tqdm  # the progress bar, from the `bench` extra
+except ImportError:
+    tqdm = None  # a line per case instead
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LONG = 10**6
@@ -243,41 +256,23 @@ def available_bytes() -> int | None:
     return int(psutil.virtual_memory().available)
 
 
-def main_table(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[str]]:
-    rows: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    make = gpu_contestants if args.gpu else cpu_contestants
-    for dtype in args.dtypes:
-        for n in args.sizes:
-            itemsize = np.dtype(dtype).itemsize
-            need = 14 * n * itemsize  # operands, JAX's copies, results, the `where` temporaries
-            free = available_bytes()
-            if free is not None and need > free:
-                skipped.append(
-                    f"n={n:.0e} {dtype}: needs ~{need / 2**30:.1f} GiB, "
-                    f"{free / 2**30:.1f} GiB available"
-                )
-                print("skipped", skipped[-1], flush=True)
-                continue
-            rng = np.random.default_rng(0)
-            x = rng.standard_normal(n).astype(dtype)
-            y = rng.standard_normal(n).astype(dtype)
-            for reduction in args.reductions:
-                contestants = make(x, y, args.beta, reduction)
-                repeats = args.repeats if n < 10**8 else min(args.repeats, args.large_repeats)
-                inner = 1 if args.gpu else inner_calls(n, args.work)
-                pause = args.pause if n >= LONG else 0.0
-                row = {"n": n, "dtype": dtype, "reduction": reduction, "beta": args.beta}
-                row |= compare(contestants, "huberish", repeats, inner, pause)
-                if not args.gpu:
-                    row["peak_extra_over_input"] = {
-                        name: peak_extra_bytes(contestants[name]) / x.nbytes
-                        for name in ("huberish", "numpy_where", "floor")
-                    }
-                del contestants
-                rows.append(row)
-                print(report.row_line(row), flush=True)
-    return rows, skipped
+def table_row(args: argparse.Namespace, n: int, dtype: str, reduction: str) -> dict[str, Any]:
+    """One row of the main table: every contestant at `n` elements of `dtype`, `reduction`."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(n).astype(dtype)
+    y = rng.standard_normal(n).astype(dtype)
+    contestants = (gpu_contestants if args.gpu else cpu_contestants)(x, y, args.beta, reduction)
+    repeats = args.repeats if n < 10**8 else min(args.repeats, args.large_repeats)
+    inner = 1 if args.gpu else inner_calls(n, args.work)
+    pause = args.pause if n >= LONG else 0.0
+    row = {"n": n, "dtype": dtype, "reduction": reduction, "beta": args.beta}
+    row |= compare(contestants, "huberish", repeats, inner, pause)
+    if not args.gpu:
+        row["peak_extra_over_input"] = {
+            name: peak_extra_bytes(contestants[name]) / x.nbytes
+            for name in ("huberish", "numpy_where", "floor")
+        }
+    return row
 
 
 def accuracy(n: int, beta: float) -> dict[str, Any]:
@@ -323,72 +318,53 @@ def accuracy(n: int, beta: float) -> dict[str, Any]:
     }
 
 
-def adapters(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The framework adapters against their hosts' own losses, float32 'mean'."""
-    results: list[dict[str, Any]] = []
+def torch_adapter(args: argparse.Namespace, n: int) -> dict[str, Any]:
+    """``huberish.torch`` forward + backward against torch's own loss, float32 'mean'."""
+    import torch
+    import torch.nn.functional as F
+
+    import huberish.torch as htorch
+
     beta = args.beta
-    try:
-        import torch
-        import torch.nn.functional as F
+    rng = np.random.default_rng(2)
+    a = torch.from_numpy(rng.standard_normal(n).astype("float32")).requires_grad_()
+    b = torch.from_numpy(rng.standard_normal(n).astype("float32"))
 
-        import huberish.torch as htorch
-    except ImportError:
-        pass
-    else:
-        for n in args.adapter_sizes:
-            rng = np.random.default_rng(2)
-            a = torch.from_numpy(rng.standard_normal(n).astype("float32")).requires_grad_()
-            b = torch.from_numpy(rng.standard_normal(n).astype("float32"))
+    def ours() -> object:
+        loss = htorch.smooth_l1_loss(a, b, beta=beta)
+        return loss, torch.autograd.grad(loss, a)[0]
 
-            def ours(a: Any = a, b: Any = b) -> object:
-                loss = htorch.smooth_l1_loss(a, b, beta=beta)
-                return loss, torch.autograd.grad(loss, a)[0]
+    def native() -> object:
+        loss = F.smooth_l1_loss(a, b, beta=beta)
+        return loss, torch.autograd.grad(loss, a)[0]
 
-            def native(a: Any = a, b: Any = b) -> object:
-                loss = F.smooth_l1_loss(a, b, beta=beta)
-                return loss, torch.autograd.grad(loss, a)[0]
+    pause = args.pause if n >= LONG else 0.0
+    row = {"adapter": "huberish.torch", "peer": "torch", "n": n, "dtype": "float32"}
+    contestants = {"adapter": ours, "native": native}
+    return row | compare(contestants, "adapter", args.repeats, inner_calls(n, args.work), pause)
 
-            pause = args.pause if n >= LONG else 0.0
-            row = {"adapter": "huberish.torch", "peer": "torch", "n": n, "dtype": "float32"}
-            row |= compare(
-                {"adapter": ours, "native": native},
-                "adapter",
-                args.repeats,
-                inner_calls(n, args.work),
-                pause,
-            )
-            results.append(row)
-            print(report.adapter_line(row), flush=True)
-    try:
-        import jax
-        import jax.numpy as jnp
 
-        import huberish.jax as hjax
-    except ImportError:
-        pass
-    else:
-        elements = jnp_smooth_l1(beta)
-        ours_step = jax.jit(jax.value_and_grad(lambda a, b: hjax.smooth_l1_loss(a, b, beta=beta)))
-        peer_step = jax.jit(jax.value_and_grad(lambda a, b: jnp.mean(elements(a, b))))
-        for n in args.jax_adapter_sizes:
-            rng = np.random.default_rng(2)
-            a = jnp.asarray(rng.standard_normal(n).astype("float32"))
-            b = jnp.asarray(rng.standard_normal(n).astype("float32"))
-            pause = args.pause if n >= LONG else 0.0
-            row = {"adapter": "huberish.jax", "peer": "jax", "n": n, "dtype": "float32"}
-            row |= compare(
-                {
-                    "adapter": lambda a=a, b=b: jax.block_until_ready(ours_step(a, b)),
-                    "native": lambda a=a, b=b: jax.block_until_ready(peer_step(a, b)),
-                },
-                "adapter",
-                args.repeats,
-                inner_calls(n, args.work),
-                pause,
-            )
-            results.append(row)
-            print(report.adapter_line(row), flush=True)
-    return results
+def jax_adapter(args: argparse.Namespace, n: int) -> dict[str, Any]:
+    """``huberish.jax`` under ``jit(value_and_grad)`` against the jnp formula, float32 'mean'."""
+    import jax
+    import jax.numpy as jnp
+
+    import huberish.jax as hjax
+
+    beta = args.beta
+    elements = jnp_smooth_l1(beta)
+    ours_step = jax.jit(jax.value_and_grad(lambda a, b: hjax.smooth_l1_loss(a, b, beta=beta)))
+    peer_step = jax.jit(jax.value_and_grad(lambda a, b: jnp.mean(elements(a, b))))
+    rng = np.random.default_rng(2)
+    a = jnp.asarray(rng.standard_normal(n).astype("float32"))
+    b = jnp.asarray(rng.standard_normal(n).astype("float32"))
+    pause = args.pause if n >= LONG else 0.0
+    row = {"adapter": "huberish.jax", "peer": "jax", "n": n, "dtype": "float32"}
+    contestants = {
+        "adapter": lambda: jax.block_until_ready(ours_step(a, b)),
+        "native": lambda: jax.block_until_ready(peer_step(a, b)),
+    }
+    return row | compare(contestants, "adapter", args.repeats, inner_calls(n, args.work), pause)
 
 
 def overhead(args: argparse.Namespace) -> dict[str, Any]:
@@ -497,26 +473,131 @@ def machine(gpu: bool) -> dict[str, Any]:
     return info
 
 
-# --- main --------------------------------------------------------------------------------------
+# --- the run: its cases, their progress, saving after each ------------------------------------
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+Case = tuple[str, str, Callable[[], Any]]
+"""A label for the progress bar, the section of the result it goes to, and what measures it."""
+
+LINES: dict[str, Callable[[Any], str]] = {
+    "rows": report.row_line,
+    "accuracy": report.accuracy_line,
+    "adapters": report.adapter_line,
+    "overhead": report.overhead_lines,
+}
+"""The line printed for a finished case of each section. "rows" and "adapters" are lists."""
+
+
+def cases(args: argparse.Namespace) -> tuple[list[Case], list[str]]:
+    """Every case of the run, in order, and the sizes skipped for want of memory."""
+    todo: list[Case] = []
+    skipped: list[str] = []
+    free = available_bytes()
+    for dtype in args.dtypes:
+        for n in args.sizes:
+            # operands, JAX's copies, results, the `where` temporaries
+            need = 14 * n * np.dtype(dtype).itemsize
+            if free is not None and need > free:
+                skipped.append(
+                    f"n={n:.0e} {dtype}: needs ~{need / 2**30:.1f} GiB, "
+                    f"{free / 2**30:.1f} GiB available"
+                )
+                continue
+            for reduction in args.reductions:
+                measure = partial(table_row, args, n, dtype, reduction)
+                todo.append((f"n={report._n(n)} {dtype} {reduction}", "rows", measure))
+    if args.gpu:
+        return todo, skipped
+    todo.append(("accuracy", "accuracy", partial(accuracy, args.accuracy_size, args.beta)))
+    for framework, sizes, measure in (
+        ("torch", args.adapter_sizes, torch_adapter),
+        ("jax", args.jax_adapter_sizes, jax_adapter),
+    ):
+        if importlib.util.find_spec(framework) is not None:
+            for n in sizes:
+                label = f"huberish.{framework} n={report._n(n)}"
+                todo.append((label, "adapters", partial(measure, args, n)))
+    todo.append(("per-call overhead", "overhead", partial(overhead, args)))
+    return todo, skipped
+
+
+def progress(todo: list[Case]) -> Iterator[Case]:
+    """The cases one by one, with the count, the time taken and the time left on stderr.
+
+    The time left is the mean time of a finished case times the cases to go: rough, as the
+    cases differ in length. tqdm draws it as a bar if installed (the `bench` extra).
+    """
+    if tqdm is not None:
+        layout = "{n_fmt}/{total_fmt} cases |{bar:20}| {elapsed} elapsed, ~{remaining} left{desc}"
+        with tqdm(todo, file=sys.stderr, smoothing=0, bar_format=layout) as bar:
+            for case in bar:
+                bar.set_description_str(f": {case[0]}")
+                yield case
+        return
     started = time.perf_counter()
-    result: dict[str, Any] = {
-        "machine": machine(args.gpu),
-        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "name", "no_plot")},
+    for done, case in enumerate(todo):
+        elapsed = time.perf_counter() - started
+        left = f"~{elapsed / done * (len(todo) - done):.0f} s" if done else "?"
+        print(
+            f"{done}/{len(todo)} cases, {elapsed:.0f} s elapsed, {left} left: {case[0]}",
+            file=sys.stderr,
+            flush=True,
+        )
+        yield case
+    elapsed = time.perf_counter() - started
+    print(f"{len(todo)}/{len(todo)} cases, {elapsed:.0f} s", file=sys.stderr, flush=True)
+
+
+def say(text: str) -> None:
+    """Print a result line on stdout without breaking tqdm's bar."""
+    if tqdm is None:
+        print(text, flush=True)
+    else:
+        tqdm.write(text)
+        sys.stdout.flush()
+
+
+def save(result: dict[str, Any], out: Path, name: str, png: bool = False) -> None:
+    """Write `<out>/<name>.json` and `.md`, each whole or not at all (temporary file, rename)."""
+    texts = {
+        f"{name}.json": json.dumps(result, indent=1) + "\n",
+        f"{name}.md": report.markdown(result, f"{name}.json", f"{name}.png" if png else None),
     }
-    result["rows"], result["skipped"] = main_table(args)
-    if not args.gpu:
-        result["accuracy"] = accuracy(args.accuracy_size, args.beta)
-        print(report.accuracy_line(result["accuracy"]), flush=True)
-        result["adapters"] = adapters(args)
-        result["overhead"] = overhead(args)
-        print(report.overhead_lines(result["overhead"]), flush=True)
+    for file, text in texts.items():
+        temporary = out / f"{file}.tmp"
+        temporary.write_text(text)
+        os.replace(temporary, out / file)
+
+
+def run(args: argparse.Namespace, out: Path, name: str) -> dict[str, Any]:
+    """Measure every case, saving the result after each; it says `"complete": true` at the end."""
+    todo, skipped = cases(args)
+    for line in skipped:
+        print("skipped", line, flush=True)
+    ignored = ("out", "name", "no_plot", "overwrite")
+    result: dict[str, Any] = {
+        "complete": False,
+        "machine": machine(args.gpu),
+        "settings": {k: v for k, v in vars(args).items() if k not in ignored},
+        "skipped": skipped,
+        "rows": [],
+        "adapters": [],
+    }
+    started = time.perf_counter()
+    for _, section, measure in progress(todo):
+        value = measure()
+        if section in ("rows", "adapters"):
+            result[section].append(value)
+        else:
+            result[section] = value
+        say(LINES[section](value))
+        result["seconds"] = time.perf_counter() - started
+        save(result, out, name)
     result["machine"]["load_average_end"] = (
         list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     )
-    result["seconds"] = time.perf_counter() - started
+    result["complete"] = True
+    save(result, out, name)
     return result
 
 
@@ -542,7 +623,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--threads", type=int, default=0, help="threads for huberish, torch and (1 only) JAX"
     )
     parser.add_argument("--sizes", type=float, nargs="+", help="override the sizes")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="output folder")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: a new benchmarks/results/run-YYYYMMDD-HHMMSS/, git-ignored)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace results in --out")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu or gpu)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
@@ -585,19 +671,32 @@ def main(argv: list[str] | None = None) -> int:
     global clock
     args = parse(argv)
     clock = CLOCKS[args.clock]
+    name = args.name or ("gpu" if args.gpu else "cpu")
+    out = args.out or RESULTS / time.strftime("run-%Y%m%d-%H%M%S")
+    files = [out / f"{name}.{ext}" for ext in ("json", "md", "png")]
+    if not args.overwrite and any(file.exists() for file in files):
+        print(f"{out} holds {name}.* already: pass --overwrite to replace them", file=sys.stderr)
+        return 2
+    if not args.no_plot and importlib.util.find_spec("matplotlib") is None:
+        print("no PNG: matplotlib is not installed (the `bench` extra)", file=sys.stderr)
+        args.no_plot = True
     if args.threads:
         limit_threads(args.threads)
-    result = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    name = args.name or ("gpu" if args.gpu else "cpu")
-    stem = args.out / name
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
-    stem.with_suffix(".md").write_text(report.markdown(result, f"{name}.json", f"{name}.png"))
-    if not args.no_plot:
-        report.plot(result, stem.with_suffix(".png"))
-    print(f"wrote {stem}.json, .md" + ("" if args.no_plot else " and .png"))
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"output: {out}/{name}.json and .md, rewritten after each case", flush=True)
+    try:
+        result = run(args, out, name)
+        if not args.no_plot:
+            report.plot(result, out / f"{name}.png")
+            save(result, out, name, png=True)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the finished cases are in {out}/{name}.json", file=sys.stderr)
+        return 130
+    print(f"wrote {out}/{name}.json, .md" + ("" if args.no_plot else " and .png"))
     return 0
 
 
 if __name__ == "__main__":
+    # `kill` stops the run as Ctrl-C does, with the message (finished cases are saved either way)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sys.exit(main())
