@@ -4,6 +4,11 @@
     python benchmarks/dask_out_of_core.py --scheduler distributed --workers 2
     python benchmarks/dask_out_of_core.py --n 400_000_000        # a smaller run
 
+The result is printed and saved as ``<out>/dask-<scheduler>-<n>.json``: ``<out>`` is a new
+folder ``benchmarks/results/run-YYYYMMDD-HHMMSS/`` (git-ignored) unless ``--out`` names one; a
+result already there is replaced only with ``--overwrite`` (the committed results:
+``--out benchmarks/results --overwrite``).
+
 The operands (4e9 float32 elements each by default: 16 GB apiece, more than the machine's
 memory together) are drawn chunk by chunk from a seeded generator and never exist whole:
 huberish builds a lazy graph and Dask streams it. Peak resident memory (this process and its
@@ -16,6 +21,7 @@ import argparse
 import contextlib
 import json
 import math
+import sys
 import threading
 import time
 from pathlib import Path
@@ -79,7 +85,13 @@ def main() -> None:
     parser.add_argument("--scheduler", choices=["threads", "distributed"], default="threads")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--beta", type=float, default=1.0)
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: new)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a result in --out")
     args = parser.parse_args()
+    out = args.out or RESULTS / time.strftime("run-%Y%m%d-%H%M%S")
+    path = out / (f"dask-{args.scheduler}-{args.n:.0e}".replace("+", "") + ".json")
+    if path.exists() and not args.overwrite:
+        sys.exit(f"{path} exists: pass --overwrite to replace it")
 
     client = None
     if args.scheduler == "distributed":
@@ -124,9 +136,9 @@ def main() -> None:
     if client is not None:
         client.close()
     print(json.dumps(result, indent=1))
-    RESULTS.mkdir(exist_ok=True)
-    name = f"dask-{args.scheduler}-{args.n:.0e}".replace("+", "")
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"saved {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":
