@@ -376,7 +376,9 @@ def _check_indexes(**operands: Any) -> None:
     """pandas operands of one kind (two Series, two DataFrames) must have equal labels (index
     and columns): huberish pairs elements by position, where pandas would align them by label."""
     labelled = [
-        (name, x) for name, x in operands.items() if type(x).__module__.split(".")[0] == "pandas"
+        (name, x)
+        for name, x in operands.items()
+        if type(x).__module__.split(".")[0] == "pandas" and hasattr(x, "axes")
     ]
     for name, x in labelled[1:]:
         first_name, first = labelled[0]
@@ -771,6 +773,15 @@ def _check_blocks_lazily(request: Request[Any]) -> None:
             for k in range(1, min(x.ndim, first.ndim) + 1)
             if _shape(x)[-k] is None and _shape(first)[-k] is None
         ]
+        if any(x.numblocks[a] != first.numblocks[a] for a in axes):  # (Dask would broadcast one)
+            msg = (
+                f"`{name}` and `{first_name}` have sizes Dask does not know, in different "
+                f"numbers of blocks ({x.numblocks} and {first.numblocks}), which cannot be "
+                "checked against each other: give them the same chunks (index arrays of the "
+                "same chunks with the same mask, or the same number of partitions), or call "
+                "`x.compute_chunk_sizes()` first."
+            )
+            raise ValueError(msg)
         checked = da.map_blocks(  # type: ignore[no-untyped-call]  # (Dask is untyped)
             _same_sizes, x, first, axes=axes, names=(name, first_name), dtype=x.dtype
         )

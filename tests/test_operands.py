@@ -218,6 +218,16 @@ def test_pandas_operands_with_different_labels_raise():
     )
 
 
+def test_pandas_objects_without_labels_of_their_own_pair_by_position():
+    """An Index or an extension array (pandas objects without `axes`) is an `__array__`
+    object like any other; `pd.NA` is not an operand (they raised AttributeError)."""
+    pd = pytest.importorskip("pandas")
+    got = hb.huber_loss(pd.Index([1.0, 2.0]), pd.array([1.0, 4.0], dtype="Float64"), "sum")
+    assert got == hb.huber_loss(np.array([1.0, 2.0]), np.array([1.0, 4.0]), "sum")
+    with pytest.raises(TypeError, match="`weight` must be an array"):
+        hb.huber_loss(pd.Series([1.0, 2.0]), 0.0, weight=pd.NA)
+
+
 def test_dask_dataframes_stay_lazy(dask_scheduler):
     """Dask DataFrame columns and frames are Dask arrays of unknown size, lazily: nothing is
     computed (issue 21: a NumPy scalar came back), then the values equal the pandas ones'."""
@@ -423,6 +433,17 @@ def test_dask_unknown_sizes_edge_cases(dask_scheduler):
         hb.smooth_l1_loss(kept[:, 0], x[:, 0])
     with pytest.raises(ValueError, match=r"`weight` of shape.*A size Dask does not know"):
         hb.smooth_l1_loss(kept[:, 0], 0.0, weight=x[:, 0])
+    # One block against three (or two against three): Dask would broadcast blocks, so the
+    # sizes cannot be checked block by block; the call says so (it gave a number before).
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    twelve = dd.from_pandas(pd.DataFrame({"x": np.arange(12.0)}), npartitions=3).x
+    for rows, partitions in ((4, 1), (12, 2)):
+        other = dd.from_pandas(pd.DataFrame({"y": np.arange(float(rows))}), npartitions=partitions)
+        with pytest.raises(ValueError, match="in different numbers of blocks"):
+            hb.huber_loss(twelve, other.y, reduction="sum")
+        with pytest.raises(ValueError, match="in different numbers of blocks"):
+            hb.huber_loss(twelve, 0.0, weight=other.y)
     known = kept.compute_chunk_sizes()  # (a compute) known sizes: the usual rules
     np.testing.assert_allclose(
         hb.smooth_l1_loss(known, TALL_Y[KEPT]).compute(),
