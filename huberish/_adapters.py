@@ -2,9 +2,9 @@
 its element gradients, the weight's derivative, and the Hessian diagonal that carries second
 derivatives."""
 
-import math
 from typing import Any
 
+from . import _kernel as kernel
 from ._validate import Options, check_broadcast, normalise_axis
 
 __all__ = ["check_shapes", "hessian", "reduce_tangent", "weight_derivative"]
@@ -26,18 +26,17 @@ def reduce_tangent(product: Any, call: Options, *, xp: Any) -> Any:
     return xp.sum(product, axis=axes, keepdims=call.keepdims)
 
 
-def hessian(call: Options, input: Any, target: Any, weight: Any, *, input_is_array: bool) -> Any:
+def hessian(
+    call: Options, input: Any, target: Any, weight: Any, *, input_is_array: bool, **extra: Any
+) -> Any:
     """The Hessian diagonal of the element losses for the operand that is an array (for
     `input` if both are): huberish's analytic one, torch's convention at ``|d| == beta``."""
     # (the losses are even in d: for a Python-scalar `input`, the Hessian for `target` is it)
     pair = (input, target) if input_is_array else (target, input)
-    return call.loss_grad_hess(pair[0], pair[1], weight).hess
+    return call.loss_grad_hess(pair[0], pair[1], weight, **extra).hess
 
 
-def weight_derivative(call: Options, input: Any, target: Any, *, loss_size: int) -> Any:
+def weight_derivative(call: Options, input: Any, target: Any, weight: Any, **extra: Any) -> Any:
     """Per element of the broadcast shape, the derivative of the loss value it belongs to for
-    the weight there: the unweighted element loss (over the count each value averages, for
-    'mean'), since the loss is linear in the weight. `loss_size`: the loss's number of values."""
-    elements = call._replace(reduction="none", axis=None, keepdims=False).forward(input, target)
-    count = math.prod(elements.shape) // max(loss_size, 1)
-    return elements / count if call.reduction == "mean" and count else elements
+    the weight there (`huberish._kernel.weight_derivative`); `extra`: `where`, `avg_factor`."""
+    return kernel.weight_derivative(call.prepare(input, target, weight, **extra))

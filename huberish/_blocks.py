@@ -112,6 +112,9 @@ def takes(request: "Request[Any]") -> bool:
     grad_output, weight = request.grad_output, request.weight
     return (
         request.size >= MIN_SIZE
+        and request.reduction != "weighted_mean"
+        and request.where is None
+        and request.avg_factor is None
         and is_numpy_namespace(request.xp)
         and request.axis is None
         and request.input_shape == request.target_shape == request.shape

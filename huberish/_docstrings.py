@@ -48,10 +48,10 @@ reduction : {'mean', 'sum', 'none'}
 Calling the instance (or `forward`) gives the loss; `loss_and_grad` the loss and its gradient
     with respect to `input`; `loss_grad_hess` also the Hessian diagonal; `backward` the
     gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`. Each takes
-    ``(input, target, weight=None)``, the weight per call (as Keras' ``sample_weight``), and the
-    keyword argument `xp` of the functions; `input` and `target` broadcast together (with
-    torch's warning if their shapes differ). The
-    options are validated once, at construction, and the instance holds only them (they are
+    ``(input, target, weight=None)``, the weight per call (as Keras' ``sample_weight``), and
+    the keyword arguments `where`, `avg_factor` and `xp` of the functions; `input` and
+    `target` broadcast together (with torch's warning if their shapes differ). The options
+    are validated once, at construction, and the instance holds only them (they are
     read-only), so one instance may serve many threads.""",
     "operands": """\
 input : array or Python float
@@ -65,9 +65,11 @@ size_average, reduce : bool or None, optional
         Deprecated torch arguments. When either is given it overrides `reduction`, with
         torch's warning (see `resolve_reduction`).""",
     "reduction": """\
-reduction : {'mean', 'sum', 'none'}, optional
-        ``'mean'`` divides the sum by the number of elements of the broadcast shape,
-        ``'sum'`` sums, ``'none'`` returns the per-element losses.""",
+reduction : {'mean', 'sum', 'none', 'weighted_mean'}, optional
+        ``'mean'`` divides the sum by the number of elements of the broadcast shape (or by
+        `avg_factor`), ``'sum'`` sums, ``'none'`` returns the per-element losses, and
+        ``'weighted_mean'`` divides the weighted sum by the sum of the weights (broadcast to
+        the elements; ``'mean'`` without a weight; a total weight of 0 gives 0).""",
     "beta": """\
 beta : float, optional
         Threshold between the quadratic and the linear regime, ``>= 0``. ``beta == 0`` is
@@ -94,6 +96,17 @@ axis : int or tuple of ints, optional
         say); all of them by default. Not allowed with ``'none'``.
     keepdims : bool, optional
         Keep the reduced axes, with size 1.""",
+    "where": """\
+where : array of bool, optional
+        The elements to include, broadcastable to the broadcast shape (NumPy's name). An
+        excluded element contributes exactly 0 to the loss and to every derivative, even
+        where its operands are inf or NaN; ``'mean'`` divides by the number of included
+        elements (NaN if there is none), ``'weighted_mean'`` by their total weight.
+    avg_factor : number or array, optional
+        With ``'mean'`` only: the divisor instead of the element count (mmdetection's
+        meaning), ``>= 0``, a number or an array of the operands' library broadcastable to
+        the loss's shape (one per sample with `axis`); 0 gives a loss and gradient of 0.
+        NumPy's values are checked; other libraries' stay where they are, unchecked.""",
     "xp": """\
 xp : array namespace, optional
         The namespace of the arrays; found from them when omitted.""",
@@ -105,7 +118,8 @@ Raises
         different libraries, a bool or complex dtype, or a non-numeric threshold.
     ValueError
         For shapes that do not broadcast, an invalid `reduction`, a threshold out of range,
-        or arrays on different devices.""",
+        arrays on different devices, or an `avg_factor` with another reduction than
+        ``'mean'``, or below 0.""",
 }
 
 

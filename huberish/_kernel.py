@@ -27,6 +27,7 @@ __all__ = [
     "loss",
     "loss_and_grad",
     "loss_grad_hess",
+    "weight_derivative",
 ]
 
 Operand = Literal["input", "target"]
@@ -66,6 +67,10 @@ class Request(Generic[ArrayT]):
     count: float
     """Number of elements each reduced loss sums over (the 'mean' divisor; NaN where Dask does
     not know it: the kernel counts them lazily)."""
+    where: Array | None = None
+    """The elements included (True), broadcastable to `shape`; None for all."""
+    avg_factor: Array | float | None = None
+    """'mean''s divisor instead of the count, broadcastable against the elements."""
 
     def with_operands(
         self, input: Any, target: Any, weight: Any, grad_output: Any
@@ -184,17 +189,19 @@ def evaluate(
             if reduced_loss is not None and request.reduction != "none":
                 reduced_loss = _kept(reduced_loss, request)
         else:
-            d = request.input - request.target
-            count = _unknown_count(d, request)
+            d, weight, included = request.input - request.target, request.weight, None
+            if request.where is not None:  # (an excluded inf or NaN: d = 0, its weight 0)
+                d, weight, included = _masked(d, weight, request.where, xp=xp)
+            divisor, count = _divisor(d, weight, included, request)
             terms = weighted_terms(
                 d,
-                request.weight,
+                weight,
                 request.grad_output,
                 coefficients=terms_of,
                 loss=loss,
                 grad=bool(gradients),
                 hess=hessian,
-                count=count,
+                divisor=divisor,
                 xp=xp,
             )
             reduced_loss = None if terms.loss is None else _reduce(terms.loss, request, count)
@@ -217,6 +224,35 @@ def evaluate(
         h = _sum_to_shape(element_hess, request.input_shape, xp=xp)
         results.append(_cast(h, request.input_grad_dtype, xp=xp))
     return reduced, results
+
+
+def weight_derivative(request: Request[Any]) -> Array:
+    """Per element of the broadcast shape, the derivative of the loss value it belongs to for
+    the weight there (for the adapters): the element's unweighted loss over its divisor, as
+    the loss is linear in the weight; for 'weighted_mean', a quotient, ``(l - loss) / total``.
+    0 at excluded elements. In the computation dtype."""
+    xp, weight = request.xp, request.weight
+    d, included = request.input - request.target, None
+    if request.where is not None:
+        d, weight, included = _masked(d, weight, request.where, xp=xp)
+    divisor, _ = _divisor(d, weight, included, request)
+    with overflow_unwarned(xp):
+        terms = weighted_terms(
+            d,
+            None,
+            None,
+            coefficients=request.coefficients,
+            loss=True,
+            grad=False,
+            divisor=divisor,
+            xp=xp,
+        )
+        derivative = terms.loss
+        if request.reduction == "weighted_mean" and weight is not None:  # (over the total)
+            axis = tuple(range(d.ndim)) if request.axis is None else request.axis
+            loss = xp.sum(weight * derivative, axis=axis, keepdims=True)
+            derivative = derivative - loss / divisor
+    return derivative if included is None else derivative * included
 
 
 _CATEGORIES: dict[tuple[str, Any], str] = {}
@@ -251,8 +287,8 @@ def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
 
 
 def _reduce(element_loss: Array, request: Request[Any], count: Array | None = None) -> Array:
-    """Reduce the element losses (already divided by the count for 'mean') over
-    `request.axis`; `count` is `_unknown_count`'s."""
+    """Reduce the element losses (already divided for 'mean' and 'weighted_mean') over
+    `request.axis`; `count` is `_divisor`'s."""
     xp = request.xp
     if request.reduction == "none":
         return element_loss
@@ -266,18 +302,42 @@ def _reduce(element_loss: Array, request: Request[Any], count: Array | None = No
             axis = tuple(range(count.ndim)) if request.axis is None else request.axis
             count = xp.squeeze(count, axis=axis)
         return xp.where(count > 0, total, total * math.nan)
-    return total * math.nan if request.reduction == "mean" and not request.count else total
+    empty = request.reduction == "mean" and not request.count and request.avg_factor is None
+    return total * math.nan if empty else total
 
 
-def _unknown_count(d: Array, request: Request[Any]) -> Array | None:
-    """For 'mean' over elements whose number Dask knows only when it computes (after boolean
-    indexing), the number each reduced loss averages, counted in the graph (reduced axes
-    kept); None otherwise."""
-    if request.reduction != "mean" or request.count == request.count:  # (NaN != NaN)
-        return None
-    xp = request.xp
+def _masked(d: Array, weight: Any, where: Array, *, xp: Namespace) -> tuple[Array, Any, Array]:
+    """The residual and the weight 0 at the excluded elements, whose terms are then exactly 0
+    (whatever their operands); and the included elements as 1.0."""
+    included = xp.astype(xp.broadcast_to(where, d.shape), d.dtype)
+    d = xp.where(where, d, xp.zeros_like(d))
+    if weight is None or isinstance(weight, int | float):
+        return d, included if weight is None else included * weight, included
+    return d, xp.where(where, weight, xp.zeros_like(weight)), included
+
+
+def _divisor(
+    d: Array, weight: Any, included: Array | None, request: Request[Any]
+) -> tuple[Any, Array | None]:
+    """What the terms are divided by where the coefficients do not hold it (else None): for
+    'mean', the number of included elements (or of elements Dask does not count before it
+    computes) or `avg_factor`; for 'weighted_mean', the total weight; per reduced loss, the
+    reduced axes kept. A factor or total weight of 0 gives 0 (terms / inf). Second, the count
+    when 'mean' counted (a mean over no element is NaN, as in torch)."""
+    xp, reduction, factor = request.xp, request.reduction, request.avg_factor
+    if reduction in ("none", "sum"):
+        return None, None
+    if isinstance(factor, float):
+        return factor or math.inf, None
     axis = tuple(range(d.ndim)) if request.axis is None else request.axis
-    return xp.sum(xp.ones_like(d), axis=axis, keepdims=True)
+    if reduction == "mean" and factor is None:
+        if included is None and request.count == request.count:  # (NaN != NaN: unknown)
+            return None, None
+        count = xp.sum(xp.ones_like(d) if included is None else included, axis=axis, keepdims=True)
+        return xp.where(count > 0, count, xp.ones_like(count)), count
+    if factor is None:  # 'weighted_mean'
+        factor = xp.sum(weight * xp.ones_like(d), axis=axis, keepdims=True)
+    return xp.where(factor == 0, xp.full_like(factor, math.inf), factor), None
 
 
 def _kept(total: Array, request: Request[Any]) -> Array:

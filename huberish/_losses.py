@@ -110,17 +110,18 @@ def weighted_terms(
     loss: bool,
     grad: bool,
     hess: bool = False,
-    count: Array | None = None,
+    divisor: Array | float | None = None,
     xp: Namespace,
 ) -> Terms:
-    """`element_terms` of `d`, each divided by `count` if given (a 'mean' divisor Dask knows
-    only as it computes), then times `weight`; the gradient also times `grad_output`.
+    """`element_terms` of `d`, each divided by `divisor` if given (one the coefficients do not
+    hold: a total weight, an `avg_factor`, a count known only as Dask computes), then times
+    `weight`; the gradient also times `grad_output`.
 
     `d` is a temporary the caller owns (see `element_terms`).
     """
     terms = element_terms(d, coefficients=coefficients, loss=loss, grad=grad, hess=hess, xp=xp)
-    if count is not None:
-        terms = Terms(*(None if t is None else t / count for t in terms))
+    if divisor is not None:
+        terms = Terms(*(None if t is None else t / divisor for t in terms))
     if weight is None and grad_output is None:
         return terms
     in_place = updates_in_place(xp)

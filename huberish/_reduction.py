@@ -9,18 +9,20 @@ from ._warn import warn
 
 __all__ = ["Reduction", "ReductionArgument", "resolve_reduction"]
 
-Reduction = Literal["none", "mean", "sum"]
+Reduction = Literal["none", "mean", "sum", "weighted_mean"]
 """A resolved reduction."""
-ReductionArgument = Literal["none", "mean", "sum", "elementwise_mean"]
-"""What a `reduction` argument accepts: torch's strings, with its deprecated alias."""
+ReductionArgument = Literal["none", "mean", "sum", "weighted_mean", "elementwise_mean"]
+"""What a `reduction` argument accepts: torch's strings, with its deprecated alias, and
+``'weighted_mean'`` (the weighted sum over the sum of the weights)."""
 
-_VALID: tuple[Reduction, ...] = ("none", "mean", "sum")
+_VALID: tuple[Reduction, ...] = ("none", "mean", "sum", "weighted_mean")
 
 
 def resolve_reduction(
     size_average: Any = None, reduce: Any = None, reduction: ReductionArgument = "mean"
 ) -> Reduction:
-    """Turn PyTorch's reduction arguments into ``'none'``, ``'mean'`` or ``'sum'``.
+    """Turn PyTorch's reduction arguments into ``'none'``, ``'mean'``, ``'sum'`` or
+    ``'weighted_mean'``.
 
     Follows ``torch.nn._reduction`` exactly: the legacy arguments, when either is given, override
     `reduction` (``None`` counts as ``True``) and emit torch's deprecation warning; the
@@ -32,14 +34,14 @@ def resolve_reduction(
         Deprecated. ``False`` sums instead of averaging (when `reduce` is true).
     reduce : bool or None, optional
         Deprecated. ``False`` disables the reduction, whatever `size_average` says.
-    reduction : {'mean', 'sum', 'none', 'elementwise_mean'}, optional
+    reduction : {'mean', 'sum', 'none', 'weighted_mean', 'elementwise_mean'}, optional
         The reduction to apply to the per-element losses (``'elementwise_mean'`` is torch's
         deprecated alias of ``'mean'``).
 
     Returns
     -------
     str
-        ``'none'``, ``'mean'`` or ``'sum'``.
+        ``'none'``, ``'mean'``, ``'sum'`` or ``'weighted_mean'``.
 
     Raises
     ------
@@ -87,7 +89,7 @@ def resolve_reduction(
             warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
             return "mean"
     if _is_number(reduction):
-        msg = f"`reduction` must be 'mean', 'sum' or 'none'; got {reduction}, a number."
+        msg = f"`reduction` must be a string such as 'mean'; got {reduction}, a number."
         raise TypeError(msg + _BY_POSITION)
     msg = f"{reduction} is not a valid value for reduction"
     raise ValueError(msg)

@@ -535,10 +535,10 @@ class Options(NamedTuple):
         target: ArrayT | float,
         weight: Any = None,
         grad_output: Any = None,
-        *,
-        xp: Namespace | None = None,
+        **extra: Any,
     ) -> Request[ArrayT]:
-        """The validated request for these operands (`grad_output` for a backward pass)."""
+        """The validated request for these operands (`grad_output` for a backward pass);
+        `extra`: `where`, `avg_factor` and `xp`, as the public functions take them."""
         return validate(
             self.loss,
             self.threshold,
@@ -549,26 +549,26 @@ class Options(NamedTuple):
             reduction=self.reduction,
             axis=self.axis,
             keepdims=self.keepdims,
-            xp=xp,
+            **extra,
         )
 
     def forward(
-        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, *, xp: Any = None
+        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, **extra: Any
     ) -> ArrayT:
         """The loss."""
-        return kernel.loss(self.prepare(input, target, weight, xp=xp))
+        return kernel.loss(self.prepare(input, target, weight, **extra))
 
     def loss_and_grad(
-        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, *, xp: Any = None
+        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, **extra: Any
     ) -> LossAndGrad[ArrayT]:
         """The loss and its gradient with respect to `input`."""
-        return kernel.loss_and_grad(self.prepare(input, target, weight, xp=xp))
+        return kernel.loss_and_grad(self.prepare(input, target, weight, **extra))
 
     def loss_grad_hess(
-        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, *, xp: Any = None
+        self, input: ArrayT | float, target: ArrayT | float, weight: Any = None, **extra: Any
     ) -> LossGradHess[ArrayT]:
         """The loss, its gradient and its Hessian diagonal with respect to `input`."""
-        return kernel.loss_grad_hess(self.prepare(input, target, weight, xp=xp))
+        return kernel.loss_grad_hess(self.prepare(input, target, weight, **extra))
 
     def backward(
         self,
@@ -576,12 +576,11 @@ class Options(NamedTuple):
         input: ArrayT | float,
         target: ArrayT | float,
         weight: Any = None,
-        *,
-        xp: Any = None,
+        **extra: Any,
     ) -> tuple[ArrayT, ArrayT]:
         """The gradients of ``sum(grad_output * loss)`` for `input` and `target`."""
         check_grad_output(grad_output)
-        return kernel.backward(self.prepare(input, target, weight, grad_output, xp=xp))
+        return kernel.backward(self.prepare(input, target, weight, grad_output, **extra))
 
 
 def validate(
@@ -597,20 +596,22 @@ def validate(
     reduction: ReductionArgument,
     axis: Any,
     keepdims: Any,
-    xp: Namespace | None,
+    xp: Namespace | None = None,
+    where: Any = None,
+    avg_factor: Any = None,
 ) -> Request[ArrayT]:
     """Validate a public function's call, options included, in torch's order of checks.
 
     Order: argument types and dtypes; the shape-mismatch warning; legacy arguments;
     broadcasting; the reduction string; `axis`; `keepdims`; the threshold; the range of `axis`;
-    `weight` and `grad_output` against the shapes.
+    `weight` and `grad_output` against the shapes; then `where` and `avg_factor`.
 
     The outcome for NumPy arrays of one shape is remembered (`_key`): the checks depend only on
     the arrays' dtypes and shapes and on the options, so a call like one seen before reuses its
     request with the new arrays.
     """
     key = None
-    if size_average is None and reduce is None and xp is None:
+    if size_average is None and reduce is None and xp is None and where is avg_factor is None:
         key = _key(loss, threshold, input, target, weight, grad_output, reduction, axis, keepdims)
     if key is not None and (known := _VALIDATED.get(key)) is not None:
         if grad_output is not None:  # (a scalar, see `_key`)
@@ -622,7 +623,7 @@ def validate(
         reduction = resolve_reduction(size_average, reduce, reduction)
     shape = check_broadcast(operands.input_shape, operands.target_shape)
     options = Options.build(loss, threshold, reduction=reduction, axis=axis, keepdims=keepdims)
-    result = request(operands, shape, options)
+    result = request(operands, shape, options, where=where, avg_factor=avg_factor)
     if (
         key is not None
         and result.input is input
@@ -696,17 +697,28 @@ def _count(sizes: Iterable[int | None]) -> float:
     return math.nan if None in sizes else math.prod(sizes)  # type: ignore[arg-type]
 
 
-def request(operands: Operands, shape: Shape, options: Options) -> Request[Any]:
+def request(
+    operands: Operands,
+    shape: Shape,
+    options: Options,
+    *,
+    where: Any = None,
+    avg_factor: Any = None,
+) -> Request[Any]:
     """The request for `operands` of broadcast `shape` with validated `options`: the last
-    checks (the range of `axis`, `weight`, then `grad_output`, against the shapes), and the
-    operands cast to the computation dtype.
+    checks (the range of `axis`, `weight`, `grad_output`, `where`, `avg_factor`, against the
+    shapes), and the operands cast to the computation dtype.
 
-    A `grad_output` for a loss reduced over some axes without `keepdims` is reshaped to keep
-    them, so that it broadcasts against the elements.
+    A `grad_output` (or an `avg_factor`) for a loss reduced over some axes without `keepdims`
+    is reshaped to keep them, so that it broadcasts against the elements. 'weighted_mean'
+    without a weight is 'mean'.
     """
     xp, compute_dtype = operands.xp, operands.compute_dtype
     axis = normalise_axis(options.axis, ndim=len(shape))
     keepdims = options.keepdims
+    reduction = options.reduction
+    if reduction == "weighted_mean" and operands.weight is None:
+        reduction = "mean"
 
     weight = operands.weight
     if weight is not None:
@@ -719,8 +731,12 @@ def request(operands: Operands, shape: Shape, options: Options) -> Request[Any]:
         options.threshold,
         compute_dtype,
         # (an empty 'mean' has no terms to divide: the kernel makes it NaN; an unknown count,
-        # the kernel divides by lazily)
-        divisor=max(int(count), 1) if options.reduction == "mean" and count == count else 1,
+        # included elements or an `avg_factor`, the kernel divides by)
+        divisor=(
+            max(int(count), 1)
+            if reduction == "mean" and count == count and where is avg_factor is None
+            else 1
+        ),
         xp=xp,
     )
     result: Request[Any] = Request(
@@ -737,7 +753,7 @@ def request(operands: Operands, shape: Shape, options: Options) -> Request[Any]:
         operands.target_grad_dtype,
         operands.result_dtype,
         compute_dtype,
-        options.reduction,
+        reduction,
         axis,
         keepdims,
         size,
@@ -751,9 +767,75 @@ def request(operands: Operands, shape: Shape, options: Options) -> Request[Any]:
         if axis is not None and not keepdims and not _is_python_scalar(grad_output):
             grad_output = grad_output[_kept_axes(axis, len(shape), grad_output.ndim)]
         result.grad_output = grad_output
+    if where is not None:
+        result.where = _mask(where, shape, operands)
+    if avg_factor is not None:
+        if options.reduction != "mean":
+            msg = f"`avg_factor` applies to reduction='mean' only; got {options.reduction!r}."
+            raise ValueError(msg)
+        result.avg_factor = _factor(avg_factor, result, operands)
     if None in shape:
         _check_blocks_lazily(result)
     return result
+
+
+def _mask(where: Any, shape: Shape, operands: Operands) -> Array:
+    """`where`: a boolean array of the operands' library, broadcastable to the elements."""
+    where = operand(where, name="where")
+    arrays = [x for x in (operands.input, operands.target) if not _is_python_scalar(x)]
+    if _is_python_scalar(where) or not _same_library(where, arrays[0]):
+        msg = (
+            f"`where` must be a boolean array of the operands' library; got {type(where).__name__}."
+        )
+        raise TypeError(msg)
+    if not operands.xp.isdtype(where.dtype, "bool"):
+        msg = f"`where` must have a boolean dtype; got {where.dtype}."
+        raise TypeError(msg)
+    _check_fits(where, shape, name="where", what="the elements'")
+    if operands.xp is not np:
+        _check_devices({"input": arrays[0], "where": where})
+    return where
+
+
+def _factor(avg_factor: Any, request: Request[Any], operands: Operands) -> Array | float:
+    """`avg_factor`: a number >= 0, or an array of the operands' library
+    broadcastable to the loss shape (its values checked where they are NumPy's), cast to the
+    computation dtype and given the reduced axes, so that it broadcasts against the elements."""
+    xp = operands.xp
+    avg_factor = operand(avg_factor, name="avg_factor")
+    reference = next(x for x in (operands.input, operands.target) if not _is_python_scalar(x))
+    if _is_python_scalar(avg_factor):
+        values = avg_factor
+    elif _same_library(avg_factor, reference) and _is_real_dtype(avg_factor):
+        _check_fits(avg_factor, request.loss_shape, name="avg_factor", what="the loss")
+        values = avg_factor if type(avg_factor) is np.ndarray else 0.0  # (else: no host sync)
+    else:
+        msg = (
+            "`avg_factor` must be a number or a real array of the operands' library; "
+            f"got {type(avg_factor).__name__}."
+        )
+        raise TypeError(msg)
+    if not np.all(np.asarray(values) >= 0):  # (False for NaN)
+        msg = f"`avg_factor` must be non-negative; got {avg_factor!r}."
+        raise ValueError(msg)
+    if _is_python_scalar(avg_factor):
+        return float(avg_factor)
+    avg_factor = _cast(avg_factor, request.compute_dtype, xp=xp)
+    if request.axis is not None and not request.keepdims:
+        index = _kept_axes(request.axis, len(request.shape), avg_factor.ndim)
+        avg_factor = avg_factor[index]
+    return avg_factor
+
+
+def _same_library(x: Any, other: Any) -> bool:
+    """Whether array `x` comes from the library of array `other`."""
+    if not is_array_api_obj(x):
+        return False
+    try:
+        array_namespace(x, other)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_blocks_lazily(request: Request[Any]) -> None:
@@ -762,7 +844,7 @@ def _check_blocks_lazily(request: Request[Any]) -> None:
     would broadcast a block of 1 (or 0) rows against any other, silently."""
     import dask.array as da  # (only Dask arrays have unknown sizes)
 
-    names = ("input", "target", "weight", "grad_output")
+    names = ("input", "target", "weight", "grad_output", "where")
     arrays = {
         name: x for name in names if (x := getattr(request, name)) is not None and None in _shape(x)
     }

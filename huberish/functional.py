@@ -47,6 +47,8 @@ def smooth_l1_loss(
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> ArrayT:
     """Smooth-L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
@@ -61,6 +63,7 @@ def smooth_l1_loss(
     $beta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -99,6 +102,8 @@ def smooth_l1_loss(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -116,6 +121,8 @@ def smooth_l1_loss_and_grad(
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> LossAndGrad[ArrayT]:
     """Smooth-L1 loss and its analytic gradient with respect to `input`, in one pass.
@@ -133,6 +140,7 @@ def smooth_l1_loss_and_grad(
     $beta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -166,6 +174,8 @@ def smooth_l1_loss_and_grad(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -183,6 +193,8 @@ def smooth_l1_loss_grad_hess(
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> LossGradHess[ArrayT]:
     """Smooth-L1 loss, its gradient and its Hessian diagonal with respect to `input`.
@@ -199,6 +211,7 @@ def smooth_l1_loss_grad_hess(
     $beta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -229,6 +242,8 @@ def smooth_l1_loss_grad_hess(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -247,6 +262,8 @@ def smooth_l1_loss_backward(
     weight: Array | None = None,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> tuple[ArrayT, ArrayT]:
     """Backward pass of `smooth_l1_loss`: the gradients of ``sum(grad_output * loss)``.
@@ -264,6 +281,7 @@ def smooth_l1_loss_backward(
     $beta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -298,6 +316,8 @@ def smooth_l1_loss_backward(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -316,6 +336,8 @@ def huber_loss(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> ArrayT:
     """Huber loss, as ``torch.nn.functional.huber_loss``.
@@ -329,6 +351,7 @@ def huber_loss(
     $delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -358,6 +381,8 @@ def huber_loss(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -373,6 +398,8 @@ def huber_loss_and_grad(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> LossAndGrad[ArrayT]:
     """Huber loss and its analytic gradient with respect to `input`, in one pass.
@@ -387,6 +414,7 @@ def huber_loss_and_grad(
     $delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -415,6 +443,8 @@ def huber_loss_and_grad(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -430,6 +460,8 @@ def huber_loss_grad_hess(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> LossGradHess[ArrayT]:
     """Huber loss, its gradient and its Hessian diagonal with respect to `input`.
@@ -444,6 +476,7 @@ def huber_loss_grad_hess(
     $delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -472,6 +505,8 @@ def huber_loss_grad_hess(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -488,6 +523,8 @@ def huber_loss_backward(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> tuple[ArrayT, ArrayT]:
     """Backward pass of `huber_loss`: the gradients of ``sum(grad_output * loss)``.
@@ -500,6 +537,7 @@ def huber_loss_backward(
     $delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -530,6 +568,8 @@ def huber_loss_backward(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -548,6 +588,8 @@ def pseudo_huber_loss(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> ArrayT:
     """Pseudo-Huber loss: the smooth member of the family, as gradient-boosting libraries use.
@@ -562,6 +604,7 @@ def pseudo_huber_loss(
     $pseudo_delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -588,6 +631,8 @@ def pseudo_huber_loss(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -603,6 +648,8 @@ def pseudo_huber_loss_and_grad(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> LossAndGrad[ArrayT]:
     """Pseudo-Huber loss and its gradient ``d / sqrt(1 + (d / delta)**2)`` with respect to `input`.
@@ -614,6 +661,7 @@ def pseudo_huber_loss_and_grad(
     $pseudo_delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -633,6 +681,8 @@ def pseudo_huber_loss_and_grad(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -648,6 +698,8 @@ def pseudo_huber_loss_grad_hess(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> LossGradHess[ArrayT]:
     """Pseudo-Huber loss, gradient and second derivative ``(1 + (d / delta)**2)**-1.5``.
@@ -662,6 +714,7 @@ def pseudo_huber_loss_grad_hess(
     $pseudo_delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -692,6 +745,8 @@ def pseudo_huber_loss_grad_hess(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )
@@ -708,6 +763,8 @@ def pseudo_huber_loss_backward(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
     xp: Namespace | None = None,
 ) -> tuple[ArrayT, ArrayT]:
     """Backward pass of `pseudo_huber_loss`: the gradients of ``sum(grad_output * loss)``.
@@ -720,6 +777,7 @@ def pseudo_huber_loss_backward(
     $pseudo_delta
     $weight
     $axis
+    $where
     $xp
 
     Returns
@@ -740,6 +798,8 @@ def pseudo_huber_loss_backward(
             reduction=reduction,
             axis=axis,
             keepdims=keepdims,
+            where=where,
+            avg_factor=avg_factor,
             xp=xp,
         )
     )

@@ -40,34 +40,44 @@ def __dir__() -> list[str]:
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(0, 1))
-def _loss(call: Options, scalars: tuple[Any, Any], input: Any, target: Any, weight: Any) -> Any:
-    return call.forward(*_operands(scalars, input, target), weight)
+def _loss(
+    call: Options,
+    scalars: tuple[Any, Any],
+    input: Any,
+    target: Any,
+    weight: Any,
+    where: Any,
+    avg_factor: Any,
+) -> Any:
+    extra = {"where": where, "avg_factor": avg_factor}
+    return call.forward(*_operands(scalars, input, target), weight, **extra)
 
 
 @_loss.defjvp
 def _loss_jvp(
     call: Options,
     scalars: tuple[Any, Any],
-    primals: tuple[Any, Any, Any],
-    tangents: tuple[Any, Any, Any],
+    primals: tuple[Any, ...],
+    tangents: tuple[Any, ...],
 ) -> tuple[Any, Any]:
     """The loss and its tangent: per loss value, the sum over the elements it reduces of the
-    element gradient times the tangent (the weight's: `weight_derivative`). JAX transposes this
-    linear map for reverse mode."""
-    input, target, weight = primals
-    loss = call.forward(*_operands(scalars, input, target), weight)
-    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in _operands(scalars, input, target)))
+    element gradient times the tangent (the weight's: `weight_derivative`; `where` and
+    `avg_factor` get none). JAX transposes this linear map for reverse mode."""
+    input, target, weight, where, avg_factor = primals
+    extra = {"where": where, "avg_factor": avg_factor}
+    operands = _operands(scalars, input, target)
+    loss = call.forward(*operands, weight, **extra)
+    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in operands))
     wide = [None if v is None else jnp.broadcast_to(v, shape) for v in (input, target)]
     ones = jnp.ones(loss.shape, loss.dtype)
-    grads = _element_gradients(call, scalars, ones, wide[0], wide[1], weight)
+    grads = _element_gradients(call, scalars, ones, wide[0], wide[1], weight, where, avg_factor)
     terms = [
         grad * jnp.broadcast_to(tangent, shape)
         for grad, tangent, scalar in zip(grads, tangents[:2], scalars, strict=True)
         if scalar is None and _is_tangent(tangent)
     ]
     if weight is not None and _is_tangent(tangents[2]):
-        operands = _operands(scalars, input, target)
-        derivative = weight_derivative(call, *operands, loss_size=loss.size)
+        derivative = weight_derivative(call, *operands, weight, **extra)
         terms.append(derivative * jnp.broadcast_to(tangents[2], shape))
     product = sum(terms[1:], terms[0]) if terms else jnp.zeros(shape, loss.dtype)
     tangent = reduce_tangent(product, call, xp=jnp)
@@ -82,26 +92,30 @@ def _element_gradients(
     input: Any,
     target: Any,
     weight: Any,
+    where: Any,
+    avg_factor: Any,
 ) -> tuple[Any, Any]:
     """Per element of the broadcast shape, the derivatives of the loss value it belongs to
     for `input` and `target`: huberish's analytic backward with a grad_output of `ones` on
     operands already broadcast to their common shape (so nothing is summed)."""
-    return call.backward(ones, *_operands(scalars, input, target), weight)
+    extra = {"where": where, "avg_factor": avg_factor}
+    return call.backward(ones, *_operands(scalars, input, target), weight, **extra)
 
 
 @_element_gradients.defjvp
 def _element_gradients_jvp(
     call: Options,
     scalars: tuple[Any, Any],
-    primals: tuple[Any, Any, Any, Any],
-    tangents: tuple[Any, Any, Any, Any],
+    primals: tuple[Any, ...],
+    tangents: tuple[Any, ...],
 ) -> tuple[Any, Any]:
     """Second derivatives from huberish's analytic Hessian diagonal (`*_grad_hess`, torch's
     convention at ``|d| == beta``), not from differentiating the backward's operations."""
-    ones, input, target, weight = primals
-    grads = _element_gradients(call, scalars, ones, input, target, weight)
+    ones, input, target, weight, where, avg_factor = primals
+    grads = _element_gradients(call, scalars, *primals)
     operands = _operands(scalars, input, target)
-    hess = hessian(call, *operands, weight, input_is_array=scalars[0] is None)
+    extra = {"where": where, "avg_factor": avg_factor}
+    hess = hessian(call, *operands, weight, input_is_array=scalars[0] is None, **extra)
     difference = [
         t if s is None and _is_tangent(t) else None
         for t, s in zip(tangents[1:3], scalars, strict=True)
@@ -120,8 +134,10 @@ def _element_gradients_jvp(
         else (sign * change).astype(grad.dtype)
         for grad, sign in zip(grads, (1, -1), strict=True)
     )
-    if weight is not None and _is_tangent(tangents[3]):  # (the gradients are linear in it)
-        by_weight = _element_gradients(call, scalars, ones, input, target, tangents[3])
+    if weight is not None and _is_tangent(tangents[3]):  # (JAX differentiates the kernel)
+        _, by_weight = jax.jvp(
+            lambda w: call.backward(ones, *operands, w, **extra), (weight,), (tangents[3],)
+        )
         outputs = tuple(o + b.astype(o.dtype) for o, b in zip(outputs, by_weight, strict=True))
     return grads, outputs
 
@@ -152,7 +168,14 @@ def _is_numeric_array(x: Any) -> bool:
     return isinstance(x, jax.Array) or is_array_api_obj(x)
 
 
-def _apply(input: Any, target: Any, weight: Any, call: Options) -> Any:
+def _apply(
+    input: Any,
+    target: Any,
+    weight: Any,
+    call: Options,
+    where: Any = None,
+    avg_factor: Any = None,
+) -> Any:
     """Python scalars stay static (as weak scalars: no tracing, no shape warning under `jit`);
     NumPy arrays and scalars become JAX arrays, as ``jax.numpy`` functions take them.
 
@@ -170,8 +193,11 @@ def _apply(input: Any, target: Any, weight: Any, call: Options) -> Any:
         None if s is not None else jnp.asarray(x)
         for x, s in zip((input, target), scalars, strict=True)
     )
-    weight = weight if weight is None or _is_python_scalar(weight) else jnp.asarray(weight)
-    return _loss(call, scalars, input, target, weight)
+    weight, where, avg_factor = (
+        v if v is None or _is_python_scalar(v) else jnp.asarray(v)
+        for v in (weight, where, avg_factor)
+    )
+    return _loss(call, scalars, input, target, weight, where, avg_factor)
 
 
 def _static(name: str, value: Any) -> Any:
@@ -197,6 +223,8 @@ def smooth_l1_loss(
     weight: Any = None,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
 ) -> Any:
     """`huberish.smooth_l1_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
     check_shapes(input, target)
@@ -209,7 +237,7 @@ def smooth_l1_loss(
         axis=axis,
         keepdims=keepdims,
     )
-    return _apply(input, target, weight, call)
+    return _apply(input, target, weight, call, where, avg_factor)
 
 
 def huber_loss(
@@ -221,13 +249,15 @@ def huber_loss(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
 ) -> Any:
     """`huberish.huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
     check_shapes(input, target)
     call = Options.build(
         "huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
     )
-    return _apply(input, target, weight, call)
+    return _apply(input, target, weight, call, where, avg_factor)
 
 
 def pseudo_huber_loss(
@@ -239,10 +269,12 @@ def pseudo_huber_loss(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
 ) -> Any:
     """`huberish.pseudo_huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
     check_shapes(input, target)
     call = Options.build(
         "pseudo_huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
     )
-    return _apply(input, target, weight, call)
+    return _apply(input, target, weight, call, where, avg_factor)

@@ -36,10 +36,14 @@ class _BaseLoss:
         target: ArrayT | float,
         weight: Array | None = None,
         *,
+        where: Any = None,
+        avg_factor: Any = None,
         xp: Namespace | None = None,
     ) -> ArrayT:
         """The loss (see `forward`)."""
-        return self._options.forward(input, target, weight, xp=xp)
+        return self._options.forward(
+            input, target, weight, where=where, avg_factor=avg_factor, xp=xp
+        )
 
     def forward(
         self,
@@ -47,10 +51,14 @@ class _BaseLoss:
         target: ArrayT | float,
         weight: Array | None = None,
         *,
+        where: Any = None,
+        avg_factor: Any = None,
         xp: Namespace | None = None,
     ) -> ArrayT:
         """The loss of `input` against `target`."""
-        return self._options.forward(input, target, weight, xp=xp)
+        return self._options.forward(
+            input, target, weight, where=where, avg_factor=avg_factor, xp=xp
+        )
 
     def loss_and_grad(
         self,
@@ -58,10 +66,14 @@ class _BaseLoss:
         target: ArrayT | float,
         weight: Array | None = None,
         *,
+        where: Any = None,
+        avg_factor: Any = None,
         xp: Namespace | None = None,
     ) -> LossAndGrad[ArrayT]:
         """The loss and its gradient with respect to `input`."""
-        return self._options.loss_and_grad(input, target, weight, xp=xp)
+        return self._options.loss_and_grad(
+            input, target, weight, where=where, avg_factor=avg_factor, xp=xp
+        )
 
     def loss_grad_hess(
         self,
@@ -69,10 +81,14 @@ class _BaseLoss:
         target: ArrayT | float,
         weight: Array | None = None,
         *,
+        where: Any = None,
+        avg_factor: Any = None,
         xp: Namespace | None = None,
     ) -> LossGradHess[ArrayT]:
         """The loss, its gradient and its Hessian diagonal with respect to `input`."""
-        return self._options.loss_grad_hess(input, target, weight, xp=xp)
+        return self._options.loss_grad_hess(
+            input, target, weight, where=where, avg_factor=avg_factor, xp=xp
+        )
 
     def backward(
         self,
@@ -81,10 +97,14 @@ class _BaseLoss:
         target: ArrayT | float,
         weight: Array | None = None,
         *,
+        where: Any = None,
+        avg_factor: Any = None,
         xp: Namespace | None = None,
     ) -> tuple[ArrayT, ArrayT]:
         """The gradients of ``sum(grad_output * loss)`` with respect to `input` and `target`."""
-        return self._options.backward(grad_output, input, target, weight, xp=xp)
+        return self._options.backward(
+            grad_output, input, target, weight, where=where, avg_factor=avg_factor, xp=xp
+        )
 
     def __repr__(self) -> str:
         options = self._options

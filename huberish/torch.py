@@ -17,7 +17,6 @@ Examples
 tensor([0.0000, 0.1667, 0.3333])
 """
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -72,22 +71,24 @@ class _ReverseLoss(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(input: Any, target: Any, weight: Any, settings: _Settings) -> Any:
-        call = settings.call
+    def forward(
+        input: Any, target: Any, weight: Any, where: Any, avg_factor: Any, settings: _Settings
+    ) -> Any:
+        call, extra = settings.call, {"where": where, "avg_factor": avg_factor}
         if settings.keep:
-            return _loss_and_grad(input, target, weight, call)
-        loss = call.forward(input, target, weight)
+            return _loss_and_grad(input, target, weight, call, extra)
+        loss = call.forward(input, target, weight, **extra)
         return loss, loss.new_empty(0)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        input, target, weight, settings = inputs
+        *operands, settings = inputs
         loss, kept = output
         ctx.mark_non_differentiable(kept)
-        tensors = [t if isinstance(t, torch.Tensor) else None for t in (input, target, weight)]
+        tensors = [t if isinstance(t, torch.Tensor) else None for t in operands]
         ctx.save_for_backward(*tensors, kept)
         ctx.save_for_forward(*tensors)
-        ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in (input, target)]
+        ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in operands]
         ctx.call, ctx.keep = settings.call, settings.keep
         ctx.output_shape, ctx.output_dtype = loss.shape, loss.dtype
 
@@ -95,21 +96,21 @@ class _ReverseLoss(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor, _: Any) -> tuple[Any, ...]:
         wanted = ctx.needs_input_grad
         second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
-        input, target, weight = _operands(ctx)
+        input, target, weight, extra = _operands(ctx)
         grad_weight = None
-        if wanted[2]:  # (the loss is linear in the weight)
-            loss_size = math.prod(ctx.output_shape)
-            derivative = weight_derivative(ctx.call, input, target, loss_size=loss_size)
+        if wanted[2]:
+            derivative = weight_derivative(ctx.call, input, target, weight, **extra)
             grad_weight = (_spread(grad_output, ctx) * derivative).sum_to_size(weight.shape)
             grad_weight = grad_weight.to(weight.dtype)
+        none = (None, None, None)  # (`where`, `avg_factor`, the settings)
         if ctx.keep and not second_order:
-            grad = grad_output * ctx.saved_tensors[3]
-            return (grad if wanted[0] else None, -grad if wanted[1] else None, grad_weight, None)
+            grad = grad_output * ctx.saved_tensors[5]
+            return (grad if wanted[0] else None, -grad if wanted[1] else None, grad_weight, *none)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
         # torch's legacy vmap in gradcheck(check_batched_grad=True) batches)
         if second_order or ctx.call.axis is not None:
             spread = _spread(grad_output, ctx)
-            element = _element_gradients(ctx.call, input, target, weight, ctx, second_order)
+            element = _element_gradients(ctx.call, ctx, second_order)
             grad_input, grad_target = (
                 (spread * g).sum_to_size(v.shape).to(v.dtype)
                 if isinstance(v, torch.Tensor)
@@ -117,12 +118,12 @@ class _ReverseLoss(torch.autograd.Function):
                 for g, v in zip(element, (input, target), strict=True)
             )
         else:
-            grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight)
+            grad_input, grad_target = ctx.call.backward(grad_output, input, target, weight, **extra)
         return (
             grad_input if wanted[0] else None,
             grad_target if wanted[1] else None,
             grad_weight,
-            None,
+            *none,
         )
 
 
@@ -134,45 +135,48 @@ class _Loss(_ReverseLoss):
 
     @staticmethod
     def jvp(
-        ctx: Any, tangent_input: Any, tangent_target: Any, tangent_weight: Any, _: Any
+        ctx: Any, tangent_input: Any, tangent_target: Any, tangent_weight: Any, *_: Any
     ) -> tuple[Any, None]:
         """The loss's tangent from the analytic gradient (`reduce_tangent`)."""
-        input, target, weight = _operands(ctx)
+        input, target, weight, extra = _operands(ctx)
         shape = _broadcast_shape(input, target)
-        element = _element_gradients(ctx.call, input, target, weight, ctx)
+        element = _element_gradients(ctx.call, ctx)
         terms = [
             grad * tangent.expand(shape)
             for grad, tangent in zip(element, (tangent_input, tangent_target), strict=True)
             if tangent is not None
         ]
         if tangent_weight is not None:
-            loss_size = math.prod(ctx.output_shape)
-            derivative = weight_derivative(ctx.call, input, target, loss_size=loss_size)
+            derivative = weight_derivative(ctx.call, input, target, weight, **extra)
             terms.append(derivative * tangent_weight.expand(shape))
         product = sum(terms[1:], terms[0])
         tangent = reduce_tangent(product, ctx.call, xp=_XP)
         return tangent.reshape(ctx.output_shape).to(ctx.output_dtype), None
 
 
-def _operands(ctx: Any) -> tuple[Any, Any, Any]:
-    """The forward's `input`, `target` and `weight` (Python scalars put back)."""
-    input, target, weight = ctx.saved_tensors[:3]
-    input = ctx.scalars[0] if input is None else input
-    target = ctx.scalars[1] if target is None else target
-    return input, target, weight
+def _operands(ctx: Any) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """The forward's `input`, `target`, `weight` and the other arguments of the kernel
+    (`where`, `avg_factor`), Python scalars put back."""
+    operands = [
+        scalar if saved is None else saved
+        for saved, scalar in zip(ctx.saved_tensors[:5], ctx.scalars, strict=True)
+    ]
+    return *operands[:3], {"where": operands[3], "avg_factor": operands[4]}
 
 
-def _loss_and_grad(input: Any, target: Any, weight: Any, call: Options) -> tuple[Any, Any]:
+def _loss_and_grad(
+    input: Any, target: Any, weight: Any, call: Options, extra: dict[str, Any]
+) -> tuple[Any, Any]:
     """The loss and its gradient for `input`, validated, from the generic kernel.
 
     Plain CPU tensors are handed to it as NumPy arrays sharing their memory, so that its NumPy
     path (blocks, threads, less dispatch per operation) computes them; the results come back as
     tensors sharing the NumPy results' memory (measured: benchmarks/NOTES.md).
     """
-    arrays = _numpy_views(input, target, weight)
+    arrays = _numpy_views(input, target, weight, *extra.values())
     if arrays is None:
-        return tuple(call.loss_and_grad(input, target, weight, xp=_XP))
-    loss, grad = call.loss_and_grad(*arrays)
+        return tuple(call.loss_and_grad(input, target, weight, **extra, xp=_XP))
+    loss, grad = call.loss_and_grad(*arrays[:3], where=arrays[3], avg_factor=arrays[4])
     return _from_numpy(loss), _from_numpy(grad)
 
 
@@ -228,7 +232,7 @@ def _broadcast_shape(input: Any, target: Any) -> torch.Size:
 
 def _spread(grad_output: torch.Tensor, ctx: Any) -> torch.Tensor:
     """`grad_output` (one value per loss value) on the operands' broadcast shape."""
-    input, target, _ = _operands(ctx)
+    input, target, *_ = _operands(ctx)
     shape, call = _broadcast_shape(input, target), ctx.call
     if call.axis is not None and not call.keepdims:
         for axis in normalise_axis(call.axis, ndim=len(shape)) or ():
@@ -236,14 +240,7 @@ def _spread(grad_output: torch.Tensor, ctx: Any) -> torch.Tensor:
     return grad_output.expand(shape)
 
 
-def _element_gradients(
-    call: Options,
-    input: Any,
-    target: Any,
-    weight: Any,
-    ctx: Any,
-    second_order: bool = True,
-) -> list[Any]:
+def _element_gradients(call: Options, ctx: Any, second_order: bool = True) -> list[Any]:
     """Per element of the broadcast shape, the derivatives of the loss value it belongs to
     for `input` and for `target` (None for a Python scalar).
 
@@ -253,18 +250,21 @@ def _element_gradients(
     (`huberish._adapters.hessian`): a term ``h * (d - d.detach())``, zero in value, carries
     it, and the backward runs on detached operands.
     """
+    input, target, weight, extra = _operands(ctx)
     shape = _broadcast_shape(input, target)
     live = [v.expand(shape) if isinstance(v, torch.Tensor) else v for v in (input, target)]
     fixed = [v.detach() if isinstance(v, torch.Tensor) else v for v in live]
     device = next(v for v in live if isinstance(v, torch.Tensor)).device
     ones = torch.ones(ctx.output_shape, dtype=ctx.output_dtype, device=device)
-    grads = call.backward(ones, fixed[0], fixed[1], weight)
+    grads = call.backward(ones, fixed[0], fixed[1], weight, **extra)
     if not second_order:
         return [
             g if isinstance(v, torch.Tensor) else None for g, v in zip(grads, live, strict=True)
         ]
     input_is_array = isinstance(input, torch.Tensor)
-    hess = hessian(call, fixed[0], fixed[1], weight, input_is_array=input_is_array).detach()
+    hess = hessian(
+        call, fixed[0], fixed[1], weight, input_is_array=input_is_array, **extra
+    ).detach()
     residual, fixed_residual = live[0] - live[1], fixed[0] - fixed[1]
     # (an infinite residual: inf - inf would be NaN, and its Hessian is 0 anyway)
     change = torch.where(
@@ -277,9 +277,17 @@ def _element_gradients(
     ]
 
 
-def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
+def _apply(
+    input: Any,
+    target: Any,
+    weight: Any,
+    call: Options,
+    where: Any = None,
+    avg_factor: Any = None,
+) -> torch.Tensor:
+    operands = (input, target, weight, where, avg_factor)
     if torch.compiler.is_compiling():
-        return _ReverseLoss.apply(input, target, weight, _Settings(call, keep=False))[0]  # type: ignore[no-untyped-call,no-any-return]
+        return _ReverseLoss.apply(*operands, _Settings(call, keep=False))[0]  # type: ignore[no-untyped-call,no-any-return]
     # Keep the forward's element gradient when autograd records a graph through an operand.
     # Under the torch.func transforms it goes unused (their backward builds a graph, so it
     # takes the second-order path), at the cost of a gradient computed in the forward.
@@ -288,7 +296,7 @@ def _apply(input: Any, target: Any, weight: Any, call: Options) -> torch.Tensor:
         and any(isinstance(v, torch.Tensor) and v.requires_grad for v in (input, target))
         and _keeps_gradient(input, target, weight, call)
     )
-    return _Loss.apply(input, target, weight, _Settings(call, keep))[0]  # type: ignore[no-untyped-call,no-any-return]
+    return _Loss.apply(*operands, _Settings(call, keep))[0]  # type: ignore[no-untyped-call,no-any-return]
 
 
 def smooth_l1_loss(
@@ -302,6 +310,8 @@ def smooth_l1_loss(
     weight: torch.Tensor | None = None,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
 ) -> torch.Tensor:
     """``torch.nn.functional.smooth_l1_loss`` with huberish's kernel and analytic backward.
 
@@ -317,7 +327,7 @@ def smooth_l1_loss(
         axis=axis,
         keepdims=keepdims,
     )
-    return _apply(input, target, weight, call)
+    return _apply(input, target, weight, call, where, avg_factor)
 
 
 def huber_loss(
@@ -329,6 +339,8 @@ def huber_loss(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
 ) -> torch.Tensor:
     """``torch.nn.functional.huber_loss`` with huberish's kernel and analytic backward.
 
@@ -337,7 +349,7 @@ def huber_loss(
     """
     check_shapes(input, target)
     call = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
-    return _apply(input, target, weight, call)
+    return _apply(input, target, weight, call, where, avg_factor)
 
 
 def pseudo_huber_loss(
@@ -349,11 +361,13 @@ def pseudo_huber_loss(
     *,
     axis: Any = None,
     keepdims: bool = False,
+    where: Any = None,
+    avg_factor: Any = None,
 ) -> torch.Tensor:
     """`huberish.pseudo_huber_loss` as a torch autograd node (analytic backward)."""
     check_shapes(input, target)
     call = Options.build("pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
-    return _apply(input, target, weight, call)
+    return _apply(input, target, weight, call, where, avg_factor)
 
 
 def _setting(name: str) -> Any:
@@ -405,11 +419,20 @@ class _Module(torch.nn.modules.loss._Loss):
     axis = _setting("axis")
     keepdims = _setting("keepdims")
 
-    def forward(self, input: Any, target: Any, weight: Any = None) -> torch.Tensor:
-        """The loss; a per-call `weight` multiplies the module's (and gets its gradient)."""
+    def forward(
+        self,
+        input: Any,
+        target: Any,
+        weight: Any = None,
+        *,
+        where: Any = None,
+        avg_factor: Any = None,
+    ) -> torch.Tensor:
+        """The loss; a per-call `weight` multiplies the module's (and gets its gradient);
+        `where` and `avg_factor` as in `huberish.huber_loss`."""
         if self.weight is not None:
             weight = self.weight if weight is None else self.weight * weight
-        return _apply(input, target, weight, self._options)
+        return _apply(input, target, weight, self._options, where, avg_factor)
 
     def extra_repr(self) -> str:
         options = self._options

@@ -180,3 +180,41 @@ def test_numpy_scalar_operand_is_a_jax_array_of_its_dtype(scalar):
     np.testing.assert_allclose(
         grad, jax.grad(lambda b: hb.smooth_l1_loss(jnp.asarray(scalar), b))(x), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("reduction", ["mean", "weighted_mean", "sum"])
+@pytest.mark.parametrize("axis", [None, 1])
+def test_where_and_weighted_mean_derivatives(reduction, axis):
+    """Issue 19 through the adapter, under jit: the gradients and Hessians of input and weight
+    with excluded infinities and NaNs, against JAX differentiating the masked formula."""
+    x = np.asarray(RNG.normal(size=(4, 5)))
+    x[3, 1], x[2, 4] = np.inf, np.nan
+    where = jnp.asarray(np.isfinite(x))
+    x, y = jnp.asarray(x), jnp.asarray(RNG.normal(size=(4, 5)))
+    weight = jnp.asarray(0.5 + RNG.random((4, 1)))
+
+    def ours(x, w):
+        return jnp.sum(hjax.huber_loss(x, y, reduction, 0.7, w, axis=axis, where=where))
+
+    def formula(x, w):
+        elements = _huber_formula(jnp.where(where, x, 0.0), jnp.where(where, y, 0.0), 0.7)
+        total = jnp.sum(w * where * elements, axis=axis)
+        if reduction == "sum":
+            return jnp.sum(total)
+        divisor = jnp.broadcast_to(w, x.shape) if reduction == "weighted_mean" else 1.0
+        return jnp.sum(total / jnp.sum(divisor * where, axis=axis))
+
+    np.testing.assert_allclose(jax.jit(ours)(x, weight), formula(x, weight), rtol=1e-13)
+    for transform in (jax.grad, jax.hessian):
+        got = jax.jit(transform(ours, argnums=(0, 1)))(x, weight)
+        want = transform(formula, argnums=(0, 1))(x, weight)
+        for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)  # (sums of ~1: 1e-16 ulps)
+
+
+def test_traced_avg_factor():
+    """mmdetection's `avg_factor`, a traced value under jit (it stays on the device)."""
+    loss = jax.jit(lambda x, f: hjax.smooth_l1_loss(x, Y, reduction="mean", avg_factor=f))
+    total = reference(np.asarray(X), np.asarray(Y), beta=1.0, reduction="sum")[0]
+    np.testing.assert_allclose(loss(X, jnp.asarray(4.0)), total / 4.0, rtol=1e-14)
+    np.testing.assert_allclose(loss(X, jnp.asarray(0.0)), 0.0)

@@ -223,6 +223,68 @@ def test_weight_forward_mode_and_second_order(kind):
         torch.testing.assert_close(g, torch.func.grad(lambda w: loss(x.detach(), w).sum())(w))
 
 
+def _masked_torch(x, y, weight, where, reduction, axis=None, avg_factor=None):
+    """torch's own Huber loss, masked and reduced by hand: the oracle for `where=`."""
+    elements = F.huber_loss(torch.where(where, x, 0.0), torch.where(where, y, 0.0),
+                            reduction="none", delta=0.7) * where * weight  # fmt: skip
+    total = elements.sum() if axis is None else elements.sum(axis)
+    if reduction == "sum":
+        return total
+    if reduction == "weighted_mean":
+        included = (weight * where).expand(x.shape)
+        return total / (included.sum() if axis is None else included.sum(axis))
+    if avg_factor is not None:
+        return total / avg_factor
+    return total / (where.sum() if axis is None else where.sum(axis))
+
+
+@pytest.mark.parametrize(
+    ("reduction", "axis", "avg_factor"),
+    [("mean", None, None), ("sum", None, None), ("weighted_mean", None, None),
+     ("weighted_mean", 1, None), ("mean", 1, None), ("mean", None, 7.0), ("mean", 1, "tensor")],
+)  # fmt: skip
+def test_where_avg_factor_weighted_mean_against_torch(reduction, axis, avg_factor):
+    """Issue 19 through the adapter: the loss and the gradients of input, target and weight
+    with excluded infinities and NaNs, against torch's autograd of the masked formula."""
+    generator = torch.Generator().manual_seed(19)
+    x0 = torch.randn(5, 3, dtype=torch.float64, generator=generator)
+    x0[4, 2], x0[3, 1] = float("inf"), float("nan")
+    y0 = torch.randn(5, 3, dtype=torch.float64, generator=generator)
+    where = torch.isfinite(x0)
+    w0 = torch.rand(5, 1, dtype=torch.float64, generator=generator)
+    if avg_factor == "tensor":
+        avg_factor = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=torch.float64)
+    results = []
+    for ours in (True, False):
+        x, y, w = (t.clone().requires_grad_() for t in (x0, y0, w0))
+        if ours:
+            loss = htorch.huber_loss(x, y, reduction, 0.7, w, axis=axis, where=where,
+                                     avg_factor=avg_factor)  # fmt: skip
+        else:
+            loss = _masked_torch(x, y, w, where, reduction, axis, avg_factor)
+        loss.sum().backward()
+        results.append((loss, x.grad, y.grad, w.grad))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-15)
+    module = htorch.SmoothL1Loss(reduction="sum", beta=0.7)
+    expected = _masked_torch(x0, y0, 1.0, where, "sum") / 0.7  # (smooth L1 = Huber / delta)
+    torch.testing.assert_close(module(x0, y0, where=where), expected, rtol=1e-14, atol=0)
+
+
+@ignore_torch_deprecation("torch.jit.script")
+def test_where_and_weighted_mean_second_order():
+    x, y = _pair(((4, 3), (4, 3)))
+    where = torch.rand(4, 3, generator=torch.Generator().manual_seed(2)) > 0.3
+    weight = torch.rand(4, 1, dtype=torch.float64, requires_grad=True)
+
+    def loss(x, weight):
+        return htorch.pseudo_huber_loss(x, y.detach(), "weighted_mean", 0.8, weight, axis=1,
+                                        where=where)  # fmt: skip
+
+    assert torch.autograd.gradcheck(loss, (x, weight), check_forward_ad=True)
+    assert torch.autograd.gradgradcheck(loss, (x, weight))
+
+
 def test_modules_take_a_weight_per_call():
     """``forward(input, target, weight)``: detection code changes its weights every batch; a
     module's own weight multiplies it; both get their gradients, as torch's would."""
