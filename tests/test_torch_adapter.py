@@ -541,3 +541,17 @@ def test_batched_grad_outputs():
         for f in (htorch.smooth_l1_loss, torch.nn.functional.smooth_l1_loss)
     ]
     torch.testing.assert_close(results[0], results[1], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("weight", [2.0, 2, np.float64(2.0)], ids=["float", "int", "numpy"])
+def test_scalar_weight_scales_the_gradients_too(weight):
+    """A Python (or NumPy) scalar weight multiplies the gradient and the Hessian as it does
+    the loss (the backward lost it: the gradient was the unweighted one; tester's find)."""
+    x = torch.tensor([0.2, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = torch.zeros(3, dtype=torch.float64)
+    htorch.smooth_l1_loss(x, y, weight=weight).backward()
+    torch.testing.assert_close(x.grad, torch.autograd.grad(2.0 * F.smooth_l1_loss(x, y), x)[0])
+    hessian = torch.func.hessian(lambda v: htorch.smooth_l1_loss(v, y, weight=weight))(x.detach())
+    torch.testing.assert_close(
+        hessian.diagonal(), torch.tensor([2.0 / 3, 0.0, 0.0], dtype=torch.float64)
+    )
