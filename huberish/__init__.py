@@ -1,6 +1,6 @@
 """PyTorch's SmoothL1Loss and HuberLoss, with analytic gradients, for every array-API library."""
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib.metadata as _metadata
 
 from ._reduction import resolve_reduction
 from .functional import (
@@ -23,8 +23,8 @@ from .modules import HuberLoss, PseudoHuberLoss, SmoothL1Loss
 from .objectives import Objective, huber_objective, pseudo_huber_objective, smooth_l1_objective
 
 try:
-    __version__ = version("huberish")  # the installed distribution's metadata
-except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = _metadata.version("huberish")  # the installed distribution's metadata
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
     __version__ = "0+unknown"
 
 __all__ = [
