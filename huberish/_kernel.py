@@ -189,10 +189,7 @@ def evaluate(
             if reduced_loss is not None and request.reduction != "none":
                 reduced_loss = _kept(reduced_loss, request)
         else:
-            d, weight, included = request.input - request.target, request.weight, None
-            if request.where is not None:  # (an excluded inf or NaN: d = 0, its weight 0)
-                d, weight, included = _masked(d, weight, request.where, xp=xp)
-            divisor, count = _divisor(d, weight, included, request)
+            d, weight, _, divisor, count = _residual(request)
             terms = weighted_terms(
                 d,
                 weight,
@@ -231,11 +228,8 @@ def weight_derivative(request: Request[Any]) -> Array:
     the weight there (for the adapters): the element's unweighted loss over its divisor, as
     the loss is linear in the weight; for 'weighted_mean', a quotient, ``(l - loss) / total``.
     0 at excluded elements. In the computation dtype."""
-    xp, weight = request.xp, request.weight
-    d, included = request.input - request.target, None
-    if request.where is not None:
-        d, weight, included = _masked(d, weight, request.where, xp=xp)
-    divisor, _ = _divisor(d, weight, included, request)
+    xp = request.xp
+    d, weight, included, divisor, _ = _residual(request)
     with overflow_unwarned(xp):
         terms = weighted_terms(
             d,
@@ -304,6 +298,15 @@ def _reduce(element_loss: Array, request: Request[Any], count: Array | None = No
         return xp.where(count > 0, total, total * math.nan)
     empty = request.reduction == "mean" and not request.count and request.avg_factor is None
     return total * math.nan if empty else total
+
+
+def _residual(request: Request[Any]) -> tuple[Array, Any, Array | None, Any, Array | None]:
+    """The residual and the weight, both 0 at excluded elements (an excluded inf or NaN among
+    them); the included elements as 1.0 (None: all); `_divisor`'s divisor and count."""
+    d, weight, included = request.input - request.target, request.weight, None
+    if request.where is not None:
+        d, weight, included = _masked(d, weight, request.where, xp=request.xp)
+    return d, weight, included, *_divisor(d, weight, included, request)
 
 
 def _masked(d: Array, weight: Any, where: Array, *, xp: Namespace) -> tuple[Array, Any, Array]:
