@@ -1,13 +1,13 @@
 """What the torch and JAX adapters share: torch's order of checks, the tangent of a loss from
-its element gradients, the weight's derivative, and the Hessian diagonal that carries second
-derivatives."""
+its element gradients, the derivatives for the weight and for a threshold per element, and the
+Hessian diagonal that carries second derivatives."""
 
 from typing import Any
 
 from . import _kernel as kernel
 from ._validate import Options, check_broadcast, normalise_axis
 
-__all__ = ["check_shapes", "hessian", "reduce_tangent", "weight_derivative"]
+__all__ = ["check_shapes", "derivative", "hessian", "reduce_tangent"]
 
 
 def check_shapes(input: Any, target: Any) -> None:
@@ -36,7 +36,15 @@ def hessian(
     return call.loss_grad_hess(pair[0], pair[1], weight, **extra).hess
 
 
-def weight_derivative(call: Options, input: Any, target: Any, weight: Any, **extra: Any) -> Any:
+def derivative(
+    call: Options,
+    operand: str,
+    input: Any,
+    target: Any,
+    weight: Any,
+    **extra: Any,
+) -> Any:
     """Per element of the broadcast shape, the derivative of the loss value it belongs to for
-    the weight there (`huberish._kernel.weight_derivative`); `extra`: `where`, `avg_factor`."""
-    return kernel.weight_derivative(call.prepare(input, target, weight, **extra))
+    `operand`, ``'weight'`` or ``'threshold'`` (`huberish._kernel.derivative`); `extra`:
+    `threshold`, `where`, `avg_factor`."""
+    return kernel.derivative(call.prepare(input, target, weight, **extra), operand)

@@ -115,6 +115,7 @@ def takes(request: "Request[Any]") -> bool:
         and request.reduction != "weighted_mean"
         and request.where is None
         and request.avg_factor is None
+        and isinstance(request.coefficients.beta, float)
         and is_numpy_namespace(request.xp)
         and request.axis is None
         and request.input_shape == request.target_shape == request.shape
@@ -162,7 +163,7 @@ def evaluate(
         with overflow_unwarned(np):
             for lo in range(start, min(start + span, n), block):
                 hi = min(lo + block, n)
-                total, g, _ = weighted_terms(
+                total, g, *_ = weighted_terms(
                     x[lo:hi] - y[lo:hi],
                     w if w is None or isinstance(w, float) else w[lo:hi],
                     grad_output,

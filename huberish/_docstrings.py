@@ -13,6 +13,12 @@ __all__ = ["fill"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
+_PER_ELEMENT = """
+        An array of the operands' library broadcastable to the elements (0-d included) is a
+        threshold per element (per channel, per sample), checked where its values are at
+        hand; under ``jax.jit`` and on Dask an invalid entry gives NaN at its elements. The
+        adapters give it its derivative (a learnable threshold)."""
+
 _FRAGMENTS = {
     "smooth_l1_formula": """\
 Per element, with ``d = input - target``: ``0.5 * d**2 / beta`` where ``|d| < beta``, else
@@ -71,12 +77,14 @@ reduction : {'mean', 'sum', 'none', 'weighted_mean'}, optional
         ``'weighted_mean'`` divides the weighted sum by the sum of the weights (broadcast to
         the elements; ``'mean'`` without a weight; a total weight of 0 gives 0).""",
     "beta": """\
-beta : float, optional
+beta : float or array, optional
         Threshold between the quadratic and the linear regime, ``>= 0``. ``beta == 0`` is
-        exactly the L1 loss; ``beta == inf`` gives 0 for finite residuals.""",
+        exactly the L1 loss; ``beta == inf`` gives 0 for finite residuals."""
+    + _PER_ELEMENT,
     "delta": """\
-delta : float, optional
-        Threshold between the quadratic and the linear regime, ``> 0``.""",
+delta : float or array, optional
+        Threshold between the quadratic and the linear regime, ``> 0``."""
+    + _PER_ELEMENT,
     "weight": """\
 weight : array, optional
         Per-element weights, broadcastable to the broadcast shape of `input` and `target`.
@@ -88,8 +96,9 @@ grad_output : array or Python float
         Gradient with respect to the loss: of the broadcast shape for ``reduction='none'``,
         a 0-d array or a scalar otherwise.""",
     "pseudo_delta": """\
-delta : float, optional
-        Scale of the transition from quadratic to linear, ``> 0``.""",
+delta : float or array, optional
+        Scale of the transition from quadratic to linear, ``> 0``."""
+    + _PER_ELEMENT,
     "axis": """\
 axis : int or tuple of ints, optional
         Axes of the broadcast shape that ``'mean'`` and ``'sum'`` reduce (a loss per sample,

@@ -22,12 +22,12 @@ __all__ = [
     "Request",
     "Shape",
     "backward",
+    "derivative",
     "dtype_category",
     "evaluate",
     "loss",
     "loss_and_grad",
     "loss_grad_hess",
-    "weight_derivative",
 ]
 
 Operand = Literal["input", "target"]
@@ -223,24 +223,29 @@ def evaluate(
     return reduced, results
 
 
-def weight_derivative(request: Request[Any]) -> Array:
+def derivative(request: Request[Any], operand: str) -> Array:
     """Per element of the broadcast shape, the derivative of the loss value it belongs to for
-    the weight there (for the adapters): the element's unweighted loss over its divisor, as
-    the loss is linear in the weight; for 'weighted_mean', a quotient, ``(l - loss) / total``.
-    0 at excluded elements. In the computation dtype."""
-    xp = request.xp
+    `operand`: ``'weight'``, the weight there, or ``'threshold'``, a threshold per element
+    there (for the adapters). The weight's:
+    the element's unweighted loss over its divisor, as the loss is linear in the weight; for
+    'weighted_mean', a quotient, ``(l - loss) / total``. The threshold's: its weighted term
+    over its divisor. 0 at excluded elements. In the computation dtype."""
+    xp, by_weight = request.xp, operand == "weight"
     d, weight, included, divisor, _ = _residual(request)
     with overflow_unwarned(xp):
         terms = weighted_terms(
             d,
-            None,
+            None if by_weight else weight,
             None,
             coefficients=request.coefficients,
-            loss=True,
+            loss=by_weight,
             grad=False,
+            threshold=not by_weight,
             divisor=divisor,
             xp=xp,
         )
+        if not by_weight:  # (excluded elements: the weight is 0 there)
+            return terms.threshold
         derivative = terms.loss
         if request.reduction == "weighted_mean" and weight is not None:  # (over the total)
             axis = tuple(range(d.ndim)) if request.axis is None else request.axis

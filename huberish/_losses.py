@@ -52,8 +52,9 @@ class Coefficients(NamedTuple):
     """
 
     loss: LossName
-    beta: float
-    scale: float
+    beta: Any
+    """A Python float, or an array of thresholds per element (see `coefficients`)."""
+    scale: Any
     divisor: int
     """The 'mean' divisor: the number of elements each reduced loss averages; 1 for 'sum' and
     'none', and for an empty 'mean' (which has no terms to divide: `huberish._kernel` makes its
@@ -64,9 +65,21 @@ class Coefficients(NamedTuple):
 
 
 def coefficients(
-    loss: LossName, threshold: float, dtype: Any, *, divisor: int, xp: Namespace
+    loss: LossName, threshold: Any, dtype: Any, *, divisor: int, xp: Namespace
 ) -> Coefficients:
-    """The terms' coefficients of `loss` with a validated `threshold`, computed in `dtype`."""
+    """The terms' coefficients of `loss` with a validated `threshold`, computed in `dtype`.
+
+    A threshold per element (an array in `dtype`) is seen per element as a number is: below
+    the smallest normal number 0, invalid entries (where its values were not checked: traced,
+    or on Dask) NaN."""
+    if not isinstance(threshold, float):
+        valid = threshold >= 0 if LOSSES[loss].allows_zero else threshold > 0  # (not NaN)
+        given = xp.where(valid, threshold, xp.full_like(threshold, math.nan))
+        if loss == "pseudo_huber":
+            return Coefficients(loss, given, given, divisor)
+        tiny = given < float(xp.finfo(dtype).smallest_normal)
+        beta = xp.where(tiny, xp.zeros_like(given), given)
+        return Coefficients(loss, beta, 1.0 if loss == "smooth_l1" else given, divisor)
     if loss == "pseudo_huber":  # (computes with any delta, see `_pseudo_huber`)
         return Coefficients(loss, threshold, threshold, divisor)
     beta = threshold
@@ -99,6 +112,8 @@ class Terms(NamedTuple):
     loss: Array | None
     grad: Array | None
     hess: Array | None
+    threshold: Array | None = None
+    """The derivative for the threshold, where it is an array (a number gets none)."""
 
 
 def weighted_terms(
@@ -110,6 +125,7 @@ def weighted_terms(
     loss: bool,
     grad: bool,
     hess: bool = False,
+    threshold: bool = False,
     divisor: Array | float | None = None,
     xp: Namespace,
 ) -> Terms:
@@ -119,21 +135,21 @@ def weighted_terms(
 
     `d` is a temporary the caller owns (see `element_terms`).
     """
-    terms = element_terms(d, coefficients=coefficients, loss=loss, grad=grad, hess=hess, xp=xp)
+    terms = element_terms(
+        d, coefficients=coefficients, loss=loss, grad=grad, hess=hess, threshold=threshold, xp=xp
+    )
     if divisor is not None:
         terms = Terms(*(None if t is None else t / divisor for t in terms))
     if weight is None and grad_output is None:
         return terms
     in_place = updates_in_place(xp)
-    element_loss, element_grad, element_hess = terms
-    if element_grad is not None and grad_output is not None:
-        element_grad = _multiply(element_grad, grad_output, in_place=in_place)
+    if terms.grad is not None and grad_output is not None:
+        terms = terms._replace(grad=_multiply(terms.grad, grad_output, in_place=in_place))
     if weight is not None:
-        element_loss, element_grad, element_hess = (
-            None if t is None else _multiply(t, weight, in_place=in_place)
-            for t in (element_loss, element_grad, element_hess)
+        terms = Terms(
+            *(None if t is None else _multiply(t, weight, in_place=in_place) for t in terms)
         )
-    return Terms(element_loss, element_grad, element_hess)
+    return terms
 
 
 def element_terms(
@@ -143,18 +159,22 @@ def element_terms(
     loss: bool = True,
     grad: bool = True,
     hess: bool = False,
+    threshold: bool = False,
     xp: Namespace,
 ) -> Terms:
-    """Per-element loss, gradient and second derivative of the loss, ``d = input - target``.
+    """Per-element loss, gradient and second derivative of the loss, ``d = input - target``,
+    and (if `threshold`, for a threshold per element) the derivative for the threshold.
 
     For 'mean' every term is divided by the number of elements it is averaged over, so that the
     loss terms sum to the mean. `d` is a temporary the caller owns: on NumPy and CuPy it is
     overwritten in place, which saves memory and passes.
     """
     name, beta, scale, divisor, _ = coefficients
-    if name != "pseudo_huber" and 0.0 < beta < math.inf:
+    if not isinstance(beta, float):
+        terms = _per_element(d, name, beta, scale, loss, grad, hess, threshold, xp=xp)
+    elif name != "pseudo_huber" and 0.0 < beta < math.inf:
         return _smooth_l1(d, coefficients, loss=loss, grad=grad, hess=hess, xp=xp)
-    if name == "pseudo_huber":
+    elif name == "pseudo_huber":
         terms = _pseudo_huber(d, delta=beta, loss=loss, grad=grad, hess=hess, xp=xp)
     else:
         # Huber's delta beyond the dtype's range (or inf) is the limit 0.5 * d**2; below its
@@ -168,6 +188,52 @@ def element_terms(
     # (by the divisor itself: 1 / divisor as a Python float is rounded to float64, which is
     # coarser than long double)
     return Terms(*(None if t is None else t / divisor for t in terms))
+
+
+def _per_element(
+    d: Array,
+    name: LossName,
+    beta: Array,
+    scale: Any,
+    loss: bool,
+    grad: bool,
+    hess: bool,
+    threshold: bool,
+    *,
+    xp: Namespace,
+) -> Terms:
+    """The terms for a threshold per element (`beta`: 0 for L1, inf, or NaN where invalid),
+    each element's regime chosen by `where`; pseudo-Huber's are `_pseudo_huber`'s.
+
+    Inside ``|d| < beta`` (Huber: also everywhere for ``delta = inf``) the gradient is
+    ``d / beta`` (Huber: ``d``) and the loss ``gradient * d / 2``; outside, ``sign(d)`` times
+    the scale and ``|d| - beta / 2`` times the scale (``beta = inf``: ``|d|``, for an infinite
+    residual), as for a number. For the threshold: smooth L1's ``-gradient**2 / 2``, Huber's
+    ``|d| - delta`` outside and 0 inside.
+    """
+    if name == "pseudo_huber":
+        return _pseudo_huber(
+            d, delta=beta, loss=loss, grad=grad, hess=hess, threshold=threshold, xp=xp
+        )
+    huber = name == "huber"
+    d = xp.where(xp.isnan(beta), beta, d)  # an invalid entry gives NaN, as a NaN residual
+    a, zero, infinite = xp.abs(d), xp.zeros_like(d), xp.isinf(beta)
+    inside = (a < beta) | infinite if huber else a < beta  # (False for NaN)
+    # (no division by 0: no NumPy warning; of the elements' shape: XLA turns a division by a
+    # broadcast into a multiplication by its reciprocal, which may be subnormal, and flushes it)
+    divisor = xp.where(beta == 0.0, xp.ones_like(d), beta)
+    sign = _sign(d, xp=xp)
+    slope = xp.where(inside, d if huber else d / divisor, sign * scale if huber else sign)
+    element_loss = curvature = by_threshold = None
+    if loss:
+        outside = a - 0.5 * xp.where(infinite, xp.zeros_like(beta), beta)
+        element_loss = xp.where(inside, slope * (0.5 * d), outside * scale if huber else outside)
+    if hess:
+        curvature = xp.where(inside, xp.ones_like(d) if huber else 1.0 / divisor, zero)
+        curvature = xp.where(xp.isnan(d), d, curvature)
+    if threshold:
+        by_threshold = xp.where(inside, zero, a - scale) if huber else -0.5 * slope * slope
+    return Terms(element_loss, slope if grad else None, curvature, by_threshold)
 
 
 def _smooth_l1(
@@ -304,24 +370,39 @@ def _limits(
 
 
 def _pseudo_huber(
-    d: Array, *, delta: float, loss: bool, grad: bool, hess: bool, xp: Namespace
+    d: Array,
+    *,
+    delta: Any,
+    loss: bool,
+    grad: bool,
+    hess: bool,
+    threshold: bool = False,
+    xp: Namespace,
 ) -> Terms:
-    """``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``, its gradient and second derivative.
+    """``delta**2 * (sqrt(1 + (d / delta)**2) - 1)``, its gradient and second derivative; for
+    a `delta` per element (an array), also the derivative for it.
 
     With ``u = d / delta`` and ``h = sqrt(1 + u**2)``: loss ``delta**2 (h - 1)``, gradient
-    ``delta u / h``, second derivative ``1 / h**3``. Two forms keep every step finite and
-    accurate: for ``|u| < 1``, ``h - 1 = u**2 / (h + 1)`` (no cancellation); for ``|u| >= 1``,
-    with ``v = 1 / |u|``, ``h = |u| sqrt(1 + v**2)`` (no overflow of ``u**2``; an infinite
-    residual gives loss inf, gradient +-delta and second derivative 0). NaN gives NaN.
+    ``delta u / h``, second derivative ``1 / h**3``, derivative for delta
+    ``delta u**4 / (h (h + 1)**2)``. Two forms keep every step finite and accurate: for
+    ``|u| < 1``, ``h - 1 = u**2 / (h + 1)`` (no cancellation); for ``|u| >= 1``, with
+    ``v = 1 / |u|``, ``h = |u| sqrt(1 + v**2)`` (no overflow of ``u**2``; an infinite residual
+    gives loss inf, gradient +-delta and second derivative 0). NaN gives NaN.
     """
-    if math.isinf(delta):  # 0.5 * d**2, as for Huber
+    number = isinstance(delta, float)
+    if number and math.isinf(delta):  # 0.5 * d**2, as for Huber
         return _limits(
             d, beta=delta, scale=delta, quadratic=True, loss=loss, grad=grad, hess=hess, xp=xp
         )
-    if delta == 0.0:  # below the dtype's normal range: the limit is 0
+    if number and delta == 0.0:  # below the dtype's normal range: the limit is 0
         zero = _constant_like(d, 0.0, xp=xp)
         return Terms(zero if loss else None, zero if grad else None, zero if hess else None)
-    u = _divide(d, delta, xp=xp)
+    if number:
+        u = _divide(d, delta, xp=xp)
+    else:  # (an infinite delta: u = 0, also for an infinite residual; see `_per_element`
+        # for the divisor of the elements' shape)
+        both = xp.isinf(delta) & xp.isinf(d)
+        u = xp.where(both, xp.zeros_like(d), d / xp.where(both, xp.ones_like(d), delta))
     small = xp.abs(u) < 1.0
     us = clip(u, -1.0, 1.0, xp=xp)  # the |u| < 1 form sees |u| <= 1
     # the |u| >= 1 form sees |u| >= 1; `where`, not `maximum`, whose derivative at the tie
@@ -334,14 +415,24 @@ def _pseudo_huber(
     # delta, and u may be subnormal): the |u| < 1 form uses d, the |u| >= 1 form
     # delta * (|d| h_l - delta) and delta * sign(d) / h_l (for |u| >= 1, `us` is sign(d)).
     # (|d| >= delta beyond the dtype's range only for |d| = inf: a bound that stays finite)
-    shift = delta if delta < 3.4e38 else min(delta, float(xp.finfo(d.dtype).max))
-    ds = clip(d, -shift, shift, xp=xp) if loss or grad else None  # d itself where |u| < 1
+    if number:
+        shift = delta if delta < 3.4e38 else min(delta, float(xp.finfo(d.dtype).max))
+    else:  # (in the computation dtype: finite or inf, and the |u| >= 1 form sees no inf)
+        shift = delta
+    ds = None
+    if loss or grad or threshold:
+        ds = clip(d, -shift, shift, xp=xp) if number else xp.minimum(xp.maximum(d, -shift), shift)
+
+    def scale(x: Array) -> Array:
+        return _scale(x, delta) if number else x * delta
+
     return Terms(
-        xp.where(small, ds * (ds / (hs + 1.0)), _scale(xp.abs(d) * hl - shift, delta))
-        if loss
-        else None,
-        xp.where(small, ds / hs, _scale(us / hl, delta)) if grad else None,
+        xp.where(small, ds * (ds / (hs + 1.0)), scale(xp.abs(d) * hl - shift)) if loss else None,
+        xp.where(small, ds / hs, scale(us / hl)) if grad else None,
         xp.where(small, (1.0 / hs) ** 3, (v / hl) ** 3) if hess else None,
+        xp.where(small, ds * us**3 / (hs * (hs + 1.0) ** 2), xp.abs(d) / hl * ((hl - v) / (hl + v)))
+        if threshold
+        else None,
     )
 
 

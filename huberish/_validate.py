@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ from ._compat import (
     is_dask_namespace,
     is_numpy_namespace,
     is_torch_array,
+    overflow_unwarned,
     rounds_to_infinity,
 )
 from ._kernel import LossAndGrad, LossGradHess, Request, Shape, dtype_category
@@ -37,6 +39,7 @@ __all__ = [
     "check_threshold",
     "normalise_axis",
     "operand",
+    "per_element",
     "request",
     "validate",
 ]
@@ -58,8 +61,11 @@ class Operands(NamedTuple):
     compute_dtype: Any
 
 
-def check_threshold(loss: LossName, threshold: Any) -> float:
-    """`loss`'s threshold as a float: smooth L1's ``beta >= 0``, or a ``delta > 0``."""
+def check_threshold(loss: LossName, threshold: Any) -> Any:
+    """`loss`'s threshold as a float: smooth L1's ``beta >= 0``, or a ``delta > 0``; a threshold
+    per element (`per_element`) as it is (its checks need the operands: `request`)."""
+    if per_element(threshold):
+        return threshold
     name, allows_zero = LOSSES[loss]
     value = _as_float(threshold, name=name)
     if not (value >= 0 if allows_zero else value > 0):  # (False for NaN)
@@ -67,6 +73,16 @@ def check_threshold(loss: LossName, threshold: Any) -> float:
         msg = f"`{name}` must be a {kind} number; got {value!r}."
         raise ValueError(msg)
     return value
+
+
+def per_element(threshold: Any) -> bool:
+    """Whether `threshold` is an array of thresholds per element: any array but a NumPy 0-d
+    one or NumPy scalar (numbers, as Python's). A 0-d torch tensor or JAX array is one, so
+    that it gets its derivative and may be traced."""
+    if type(threshold) is float or not is_array_api_obj(threshold):
+        return False
+    numpy = (np.ndarray, np.generic)  # (not `|`: torch.compile cannot trace a union of types)
+    return not (isinstance(threshold, numpy) and threshold.ndim == 0)
 
 
 def check_axis(axis: Any, *, reduction: Reduction) -> None:
@@ -98,8 +114,8 @@ def normalise_axis(axis: int | tuple[int, ...] | None, *, ndim: int) -> tuple[in
 def _as_float(value: Any, *, name: str) -> float:
     if type(value) is float:  # the common case, without the `numbers` ABC checks
         return value
-    # float() also takes 0-d arrays (torch takes 0-d tensors too), but strings, bytes, complex
-    # and arrays of any other dtype (a 0-d string array, a bool array): no.
+    # float() also takes NumPy 0-d arrays (other arrays are thresholds per element), but not
+    # strings, bytes, complex, or arrays of any other dtype (a 0-d string array, a bool array)
     is_complex = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
     if not (is_complex or isinstance(value, str | bytes | bytearray | memoryview)):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -111,19 +127,18 @@ def _as_float(value: Any, *, name: str) -> float:
             return float(value)
         except (TypeError, ValueError, RuntimeError):
             pass
-    msg = f"`{name}` must be a real number; got {value!r}.{_traced(value, name=name)}"
+    msg = f"`{name}` must be a real number; got {value!r}."
     raise TypeError(msg)
 
 
-def _traced(value: Any, *, name: str = "axis") -> str:
-    """A hint for a setting that JAX traced (``jax.jit`` and the transforms trace arguments):
-    settings shape the computation and must be static. By module name: no framework import."""
+def _traced(value: Any) -> str:
+    """A hint for an `axis` that JAX traced (``jax.jit`` and the transforms trace arguments):
+    it shapes the computation and must be static. By module name: no framework import."""
     if not type(value).__module__.startswith("jax"):
         return ""
     return (
-        f" Under jax.jit or a JAX transform, pass `{name}` as a static argument "
-        f"(jax.jit(f, static_argnames=({name!r},))) or bind it with "
-        f"functools.partial(f, {name}=...)."
+        " Under jax.jit or a JAX transform, pass `axis` as a static argument "
+        "(jax.jit(f, static_argnames=('axis',))) or bind it with functools.partial(f, axis=...)."
     )
 
 
@@ -483,8 +498,10 @@ class Options(NamedTuple):
 
     loss: LossName
     """``'smooth_l1'``, ``'huber'`` or ``'pseudo_huber'``."""
-    threshold: float
-    """Smooth L1's `beta`, or the `delta` of Huber and pseudo-Huber."""
+    threshold: Any
+    """Smooth L1's `beta`, or the `delta` of Huber and pseudo-Huber: a float, an array per
+    element (not hashable: the adapters pass it with each call, `threshold=` of `prepare`), or
+    None where it comes with each call."""
     reduction: Reduction
     """``'none'``, ``'mean'`` or ``'sum'``."""
     axis: int | tuple[int, ...] | None = None
@@ -510,6 +527,13 @@ class Options(NamedTuple):
         check_axis(axis, reduction=resolved)  # (the range: at each call, `normalise_axis`)
         check_keepdims(keepdims)
         return cls(loss, check_threshold(loss, threshold), resolved, axis, bool(keepdims))
+
+    def split(self) -> tuple["Options", Any]:
+        """These options without a threshold per element (None in its place: hashable), and
+        that threshold (None if it is a number), for the adapters to pass with each call."""
+        if not per_element(self.threshold):
+            return self, None
+        return self._replace(threshold=None), self.threshold
 
     def changed(self, **settings: Any) -> "Options":
         """These options with `settings` (by their argument names: ``beta`` or ``delta``,
@@ -538,10 +562,12 @@ class Options(NamedTuple):
         **extra: Any,
     ) -> Request[ArrayT]:
         """The validated request for these operands (`grad_output` for a backward pass);
-        `extra`: `where`, `avg_factor` and `xp`, as the public functions take them."""
+        `extra`: `where`, `avg_factor` and `xp`, as the public functions take them, and a
+        `threshold` per element given with this call."""
+        threshold = extra.pop("threshold", None)
         return validate(
             self.loss,
-            self.threshold,
+            self.threshold if threshold is None else threshold,
             input,
             target,
             weight,
@@ -726,9 +752,12 @@ def request(
         weight = _cast(weight, compute_dtype, xp=xp)
     size = _count(shape)
     count = size if axis is None else _count(shape[a] for a in axis)
+    threshold = options.threshold
+    if per_element(threshold):
+        threshold = _thresholds(threshold, options.loss, shape, operands)
     terms_of = coefficients(
         options.loss,
-        options.threshold,
+        threshold,
         compute_dtype,
         # (an empty 'mean' has no terms to divide: the kernel makes it NaN; an unknown count,
         # included elements or an `avg_factor`, the kernel divides by)
@@ -795,6 +824,55 @@ def _mask(where: Any, shape: Shape, operands: Operands) -> Array:
     if operands.xp is not np:
         _check_devices({"input": arrays[0], "where": where})
     return where
+
+
+def _thresholds(threshold: Any, loss: LossName, shape: Shape, operands: Operands) -> Array:
+    """A threshold per element: a real array of the operands' library, broadcastable to the
+    elements, cast to the computation dtype; its entries checked where their values are at
+    hand (not on Dask, which would compute them, nor traced by JAX or ``torch.compile``)."""
+    name, allows_zero = LOSSES[loss]
+    xp, reference = operands.xp, _first_array(operands)
+    if not (_same_library(threshold, reference) and _is_real_dtype(threshold)):
+        msg = (
+            f"`{name}` must be a number or a real array of the operands' library; "
+            f"got {type(threshold).__name__} of dtype {getattr(threshold, 'dtype', None)}."
+        )
+        raise TypeError(msg)
+    _check_fits(threshold, shape, name=name, what="the elements'")
+    if xp is not np:
+        _check_devices({"input": reference, name: threshold})
+    with overflow_unwarned(xp):  # (beyond the dtype's range: inf, as for a number)
+        threshold = _cast(threshold, operands.compute_dtype, xp=xp)
+    if _values_at_hand(threshold, xp=xp):
+        valid = threshold >= 0 if allows_zero else threshold > 0  # (False for NaN)
+        try:
+            checked = bool(xp.all(valid))
+        except RuntimeError:  # a value batched by torch.func.vmap: data-dependent
+            checked = True
+        if not checked:
+            kind = "non-negative" if allows_zero else "positive"
+            count = int(xp.sum(xp.astype(~valid, xp.int64)))
+            msg = f"`{name}` must be {kind} everywhere; {count} of its entries are not."
+            raise ValueError(msg)
+    return threshold
+
+
+def _values_at_hand(x: Array, *, xp: Namespace) -> bool:
+    """Whether reading `x`'s values neither computes a graph (Dask) nor meets a tracer (JAX's
+    transforms, ``torch.compile``)."""
+    if is_dask_namespace(xp):
+        return False
+    jax = sys.modules.get("jax")
+    if jax is not None and isinstance(x, jax.core.Tracer):
+        return False
+    torch = sys.modules.get("torch")
+    return torch is None or not torch.compiler.is_compiling()
+
+
+def _first_array(operands: Operands) -> Any:
+    """The first of `input` and `target` that is an array (NumPy's 0-d one if neither is)."""
+    arrays = [x for x in (operands.input, operands.target) if not _is_python_scalar(x)]
+    return arrays[0] if arrays else np.asarray(0.0)
 
 
 def _factor(avg_factor: Any, request: Request[Any], operands: Operands) -> Array | float:

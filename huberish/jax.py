@@ -6,10 +6,11 @@ that is huberish's analytic Hessian diagonal, so ``jax.jit``, ``jax.grad``, ``ja
 ``jax.jacfwd``, ``jax.jacrev``, ``jax.hessian``, ``jax.vmap`` and their compositions all work;
 at ``|d| == beta`` the second derivative is 0, as in torch. Python-scalar operands stay static
 (no tracing, no shape warning under ``jit``); NumPy arrays and NumPy scalars become JAX arrays,
-as ``jax.numpy`` functions take them. The settings (`beta`, `delta`, `reduction`, `axis`,
-`keepdims`) are static: under ``jax.jit`` pass them with ``static_argnames`` or bind them with
-``functools.partial``; a traced `beta` or `delta` raises a `TypeError` that says so. The
-`weight` gets no derivative.
+as ``jax.numpy`` functions take them. The settings (`reduction`, `axis`, `keepdims`) are
+static: under ``jax.jit`` pass them with ``static_argnames`` or bind them with
+``functools.partial``. A `beta` or `delta` given as a Python number is static too; given as an
+array (0-d included) it is an operand, per element: it may be traced (``jax.vmap`` over it
+sweeps thresholds) and gets its derivative, as the `weight` does.
 
 Examples
 --------
@@ -27,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._adapters import check_shapes, hessian, reduce_tangent, weight_derivative
+from ._adapters import check_shapes, derivative, hessian, reduce_tangent
 from ._compat import is_array_api_obj
 from ._reduction import ReductionArgument
 from ._validate import Options, operand
@@ -48,8 +49,9 @@ def _loss(
     weight: Any,
     where: Any,
     avg_factor: Any,
+    threshold: Any,
 ) -> Any:
-    extra = {"where": where, "avg_factor": avg_factor}
+    extra = {"where": where, "avg_factor": avg_factor, "threshold": threshold}
     return call.forward(*_operands(scalars, input, target), weight, **extra)
 
 
@@ -61,24 +63,29 @@ def _loss_jvp(
     tangents: tuple[Any, ...],
 ) -> tuple[Any, Any]:
     """The loss and its tangent: per loss value, the sum over the elements it reduces of the
-    element gradient times the tangent (the weight's: `weight_derivative`; `where` and
-    `avg_factor` get none). JAX transposes this linear map for reverse mode."""
-    input, target, weight, where, avg_factor = primals
-    extra = {"where": where, "avg_factor": avg_factor}
+    element gradient times the tangent (the weight's and a threshold's per element:
+    `derivative`; `where` and `avg_factor` get none). JAX transposes this
+    linear map for reverse mode."""
+    input, target, weight, where, avg_factor, threshold = primals
+    extra = {"where": where, "avg_factor": avg_factor, "threshold": threshold}
     operands = _operands(scalars, input, target)
     loss = call.forward(*operands, weight, **extra)
     shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in operands))
     wide = [None if v is None else jnp.broadcast_to(v, shape) for v in (input, target)]
     ones = jnp.ones(loss.shape, loss.dtype)
-    grads = _element_gradients(call, scalars, ones, wide[0], wide[1], weight, where, avg_factor)
+    grads = _element_gradients(call, scalars, ones, *wide, weight, where, avg_factor, threshold)
     terms = [
         grad * jnp.broadcast_to(tangent, shape)
         for grad, tangent, scalar in zip(grads, tangents[:2], scalars, strict=True)
         if scalar is None and _is_tangent(tangent)
     ]
-    if weight is not None and _is_tangent(tangents[2]):
-        derivative = weight_derivative(call, *operands, weight, **extra)
-        terms.append(derivative * jnp.broadcast_to(tangents[2], shape))
+    for name, value, tangent in (
+        ("weight", weight, tangents[2]),
+        ("threshold", threshold, tangents[5]),
+    ):
+        if value is not None and _is_tangent(tangent):
+            by_operand = derivative(call, name, *operands, weight, **extra)
+            terms.append(by_operand * jnp.broadcast_to(tangent, shape))
     product = sum(terms[1:], terms[0]) if terms else jnp.zeros(shape, loss.dtype)
     tangent = reduce_tangent(product, call, xp=jnp)
     return loss, jnp.reshape(tangent, loss.shape).astype(loss.dtype)
@@ -94,11 +101,12 @@ def _element_gradients(
     weight: Any,
     where: Any,
     avg_factor: Any,
+    threshold: Any,
 ) -> tuple[Any, Any]:
     """Per element of the broadcast shape, the derivatives of the loss value it belongs to
     for `input` and `target`: huberish's analytic backward with a grad_output of `ones` on
     operands already broadcast to their common shape (so nothing is summed)."""
-    extra = {"where": where, "avg_factor": avg_factor}
+    extra = {"where": where, "avg_factor": avg_factor, "threshold": threshold}
     return call.backward(ones, *_operands(scalars, input, target), weight, **extra)
 
 
@@ -111,11 +119,13 @@ def _element_gradients_jvp(
 ) -> tuple[Any, Any]:
     """Second derivatives from huberish's analytic Hessian diagonal (`*_grad_hess`, torch's
     convention at ``|d| == beta``), not from differentiating the backward's operations."""
-    ones, input, target, weight, where, avg_factor = primals
+    ones, input, target, weight, where, avg_factor, threshold = primals
     grads = _element_gradients(call, scalars, *primals)
     operands = _operands(scalars, input, target)
     extra = {"where": where, "avg_factor": avg_factor}
-    hess = hessian(call, *operands, weight, input_is_array=scalars[0] is None, **extra)
+    hess = hessian(
+        call, *operands, weight, input_is_array=scalars[0] is None, threshold=threshold, **extra
+    )
     difference = [
         t if s is None and _is_tangent(t) else None
         for t, s in zip(tangents[1:3], scalars, strict=True)
@@ -134,11 +144,22 @@ def _element_gradients_jvp(
         else (sign * change).astype(grad.dtype)
         for grad, sign in zip(grads, (1, -1), strict=True)
     )
-    if weight is not None and _is_tangent(tangents[3]):  # (JAX differentiates the kernel)
-        _, by_weight = jax.jvp(
-            lambda w: call.backward(ones, *operands, w, **extra), (weight,), (tangents[3],)
-        )
-        outputs = tuple(o + b.astype(o.dtype) for o, b in zip(outputs, by_weight, strict=True))
+    # the weight's and a threshold's mixed second derivatives: JAX differentiates the kernel
+    for value, tangent, backward in (
+        (
+            weight,
+            tangents[3],
+            lambda w: call.backward(ones, *operands, w, threshold=threshold, **extra),
+        ),
+        (
+            threshold,
+            tangents[6],
+            lambda t: call.backward(ones, *operands, weight, threshold=t, **extra),
+        ),
+    ):
+        if value is not None and _is_tangent(tangent):
+            _, by = jax.jvp(backward, (value,), (tangent,))
+            outputs = tuple(o + b.astype(o.dtype) for o, b in zip(outputs, by, strict=True))
     return grads, outputs
 
 
@@ -193,23 +214,12 @@ def _apply(
         None if s is not None else jnp.asarray(x)
         for x, s in zip((input, target), scalars, strict=True)
     )
-    weight, where, avg_factor = (
+    call, threshold = call.split()  # (a threshold per element is an operand, not a setting)
+    weight, where, avg_factor, threshold = (
         v if v is None or _is_python_scalar(v) else jnp.asarray(v)
-        for v in (weight, where, avg_factor)
+        for v in (weight, where, avg_factor, threshold)
     )
-    return _loss(call, scalars, input, target, weight, where, avg_factor)
-
-
-def _static(name: str, value: Any) -> Any:
-    """`value` unless JAX traces it: loss settings shape the computation, so they are static."""
-    if isinstance(value, jax.core.Tracer):
-        msg = (
-            f"`{name}` must be a concrete number, not a value traced by jax.jit or a transform; "
-            f"mark it static, e.g. jax.jit(f, static_argnames=({name!r},)), or bind it with "
-            f"functools.partial(f, {name}=...) before transforming."
-        )
-        raise TypeError(msg)
-    return value
+    return _loss(call, scalars, input, target, weight, where, avg_factor, threshold)
 
 
 def smooth_l1_loss(
@@ -218,7 +228,7 @@ def smooth_l1_loss(
     size_average: Any = None,
     reduce: Any = None,
     reduction: ReductionArgument = "mean",
-    beta: float = 1.0,
+    beta: float | jax.Array = 1.0,
     *,
     weight: Any = None,
     axis: Any = None,
@@ -230,7 +240,7 @@ def smooth_l1_loss(
     check_shapes(input, target)
     call = Options.build(
         "smooth_l1",
-        _static("beta", beta),
+        beta,
         reduction=reduction,
         size_average=size_average,
         reduce=reduce,
@@ -244,7 +254,7 @@ def huber_loss(
     input: Any,
     target: Any,
     reduction: ReductionArgument = "mean",
-    delta: float = 1.0,
+    delta: float | jax.Array = 1.0,
     weight: Any = None,
     *,
     axis: Any = None,
@@ -254,9 +264,7 @@ def huber_loss(
 ) -> Any:
     """`huberish.huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
     check_shapes(input, target)
-    call = Options.build(
-        "huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
-    )
+    call = Options.build("huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call, where, avg_factor)
 
 
@@ -264,7 +272,7 @@ def pseudo_huber_loss(
     input: Any,
     target: Any,
     reduction: ReductionArgument = "mean",
-    delta: float = 1.0,
+    delta: float | jax.Array = 1.0,
     weight: Any = None,
     *,
     axis: Any = None,
@@ -274,7 +282,5 @@ def pseudo_huber_loss(
 ) -> Any:
     """`huberish.pseudo_huber_loss` as a ``jax.custom_jvp`` function (analytic derivatives)."""
     check_shapes(input, target)
-    call = Options.build(
-        "pseudo_huber", _static("delta", delta), reduction=reduction, axis=axis, keepdims=keepdims
-    )
+    call = Options.build("pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims)
     return _apply(input, target, weight, call, where, avg_factor)

@@ -164,7 +164,7 @@ class SmoothL1Loss(_BaseLoss):
         size_average: Any = None,
         reduce: Any = None,
         reduction: ReductionArgument = "mean",
-        beta: float = 1.0,
+        beta: float | Array = 1.0,
         *,
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool = False,
@@ -180,7 +180,7 @@ class SmoothL1Loss(_BaseLoss):
         )
 
     @property
-    def beta(self) -> float:
+    def beta(self) -> float | Array:
         """The threshold between the quadratic and the linear regime."""
         return self._options.threshold
 
@@ -226,7 +226,7 @@ class HuberLoss(_BaseLoss):
     def __init__(
         self,
         reduction: ReductionArgument = "mean",
-        delta: float = 1.0,
+        delta: float | Array = 1.0,
         *,
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool = False,
@@ -236,7 +236,7 @@ class HuberLoss(_BaseLoss):
         )
 
     @property
-    def delta(self) -> float:
+    def delta(self) -> float | Array:
         """The threshold: the slope of the linear regime and the scale of the transition."""
         return self._options.threshold
 
@@ -280,7 +280,7 @@ class PseudoHuberLoss(_BaseLoss):
     def __init__(
         self,
         reduction: ReductionArgument = "mean",
-        delta: float = 1.0,
+        delta: float | Array = 1.0,
         *,
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool = False,
@@ -290,6 +290,6 @@ class PseudoHuberLoss(_BaseLoss):
         )
 
     @property
-    def delta(self) -> float:
+    def delta(self) -> float | Array:
         """The threshold: the slope of the linear regime and the scale of the transition."""
         return self._options.threshold

@@ -8,8 +8,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ._compat import Array, ArrayT, Namespace, array_namespace, clip, device, overflow_unwarned
-from ._losses import LossName
-from ._validate import Options, broadcast_shapes, operand
+from ._losses import LOSSES, LossName
+from ._validate import Options, broadcast_shapes, operand, per_element
 
 __all__ = [
     "Curvature",
@@ -42,6 +42,9 @@ class Objective:
     __slots__ = ("_constant", "_curvature", "_hess_floor", "_options")
 
     def __init__(self, loss: LossName, threshold: Any, *, curvature: Any, hess_floor: Any) -> None:
+        if per_element(threshold):
+            msg = f"An objective's `{LOSSES[loss].threshold}` must be a number; got an array."
+            raise TypeError(msg)
         self._options = Options.build(loss, threshold, reduction="none")
         self._curvature: Curvature = _check_curvature(curvature)
         self._hess_floor = _check_hess_floor(hess_floor)
@@ -65,7 +68,7 @@ class Objective:
     @property
     def threshold(self) -> float:
         """Smooth L1's `beta`, or the `delta` of Huber and pseudo-Huber."""
-        return self._options.threshold
+        return float(self._options.threshold)
 
     @property
     def curvature(self) -> Curvature:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ._adapters import check_shapes, hessian, reduce_tangent, weight_derivative
+from ._adapters import check_shapes, derivative, hessian, reduce_tangent
 from ._compat import array_namespace
 from ._losses import LossName
 from ._reduction import ReductionArgument
@@ -72,9 +72,18 @@ class _ReverseLoss(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        input: Any, target: Any, weight: Any, where: Any, avg_factor: Any, settings: _Settings
+        input: Any,
+        target: Any,
+        weight: Any,
+        where: Any,
+        avg_factor: Any,
+        threshold: Any,
+        settings: _Settings,
     ) -> Any:
-        call, extra = settings.call, {"where": where, "avg_factor": avg_factor}
+        call, extra = (
+            settings.call,
+            {"where": where, "avg_factor": avg_factor, "threshold": threshold},
+        )
         if settings.keep:
             return _loss_and_grad(input, target, weight, call, extra)
         loss = call.forward(input, target, weight, **extra)
@@ -97,15 +106,17 @@ class _ReverseLoss(torch.autograd.Function):
         wanted = ctx.needs_input_grad
         second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
         input, target, weight, extra = _operands(ctx)
-        grad_weight = None
+        grad_weight = grad_threshold = None
         if wanted[2]:
-            derivative = weight_derivative(ctx.call, input, target, weight, **extra)
-            grad_weight = (_spread(grad_output, ctx) * derivative).sum_to_size(weight.shape)
-            grad_weight = grad_weight.to(weight.dtype)
-        none = (None, None, None)  # (`where`, `avg_factor`, the settings)
+            by_weight = derivative(ctx.call, "weight", input, target, weight, **extra)
+            grad_weight = _summed(_spread(grad_output, ctx) * by_weight, weight)
+        if wanted[5]:
+            by_threshold = derivative(ctx.call, "threshold", input, target, weight, **extra)
+            grad_threshold = _summed(_spread(grad_output, ctx) * by_threshold, extra["threshold"])
+        rest = (None, None, grad_threshold, None)  # (`where`, `avg_factor`, the settings: none)
         if ctx.keep and not second_order:
-            grad = grad_output * ctx.saved_tensors[5]
-            return (grad if wanted[0] else None, -grad if wanted[1] else None, grad_weight, *none)
+            grad = grad_output * ctx.saved_tensors[6]
+            return (grad if wanted[0] else None, -grad if wanted[1] else None, grad_weight, *rest)
         # (`axis` also takes this path: grad_output's spreading is then ours, expand, which
         # torch's legacy vmap in gradcheck(check_batched_grad=True) batches)
         if second_order or ctx.call.axis is not None:
@@ -123,7 +134,7 @@ class _ReverseLoss(torch.autograd.Function):
             grad_input if wanted[0] else None,
             grad_target if wanted[1] else None,
             grad_weight,
-            *none,
+            *rest,
         )
 
 
@@ -135,7 +146,14 @@ class _Loss(_ReverseLoss):
 
     @staticmethod
     def jvp(
-        ctx: Any, tangent_input: Any, tangent_target: Any, tangent_weight: Any, *_: Any
+        ctx: Any,
+        tangent_input: Any,
+        tangent_target: Any,
+        tangent_weight: Any,
+        _where: Any,
+        _avg_factor: Any,
+        tangent_threshold: Any,
+        _settings: Any,
     ) -> tuple[Any, None]:
         """The loss's tangent from the analytic gradient (`reduce_tangent`)."""
         input, target, weight, extra = _operands(ctx)
@@ -146,9 +164,10 @@ class _Loss(_ReverseLoss):
             for grad, tangent in zip(element, (tangent_input, tangent_target), strict=True)
             if tangent is not None
         ]
-        if tangent_weight is not None:
-            derivative = weight_derivative(ctx.call, input, target, weight, **extra)
-            terms.append(derivative * tangent_weight.expand(shape))
+        for operand, tangent in (("weight", tangent_weight), ("threshold", tangent_threshold)):
+            if tangent is not None:
+                by_operand = derivative(ctx.call, operand, input, target, weight, **extra)
+                terms.append(by_operand * tangent.expand(shape))
         product = sum(terms[1:], terms[0])
         tangent = reduce_tangent(product, ctx.call, xp=_XP)
         return tangent.reshape(ctx.output_shape).to(ctx.output_dtype), None
@@ -156,12 +175,18 @@ class _Loss(_ReverseLoss):
 
 def _operands(ctx: Any) -> tuple[Any, Any, Any, dict[str, Any]]:
     """The forward's `input`, `target`, `weight` and the other arguments of the kernel
-    (`where`, `avg_factor`), Python scalars put back."""
+    (`where`, `avg_factor`, `threshold`), Python scalars put back."""
     operands = [
         scalar if saved is None else saved
-        for saved, scalar in zip(ctx.saved_tensors[:5], ctx.scalars, strict=True)
+        for saved, scalar in zip(ctx.saved_tensors[:6], ctx.scalars, strict=True)
     ]
-    return *operands[:3], {"where": operands[3], "avg_factor": operands[4]}
+    extra = {"where": operands[3], "avg_factor": operands[4], "threshold": operands[5]}
+    return *operands[:3], extra
+
+
+def _summed(gradient: torch.Tensor, operand: torch.Tensor) -> torch.Tensor:
+    """An operand's gradient, per element of the broadcast shape, summed to its shape."""
+    return gradient.sum_to_size(operand.shape).to(operand.dtype)
 
 
 def _loss_and_grad(
@@ -176,7 +201,7 @@ def _loss_and_grad(
     arrays = _numpy_views(input, target, weight, *extra.values())
     if arrays is None:
         return tuple(call.loss_and_grad(input, target, weight, **extra, xp=_XP))
-    loss, grad = call.loss_and_grad(*arrays[:3], where=arrays[3], avg_factor=arrays[4])
+    loss, grad = call.loss_and_grad(*arrays[:3], **dict(zip(extra, arrays[3:], strict=True)))
     return _from_numpy(loss), _from_numpy(grad)
 
 
@@ -285,7 +310,8 @@ def _apply(
     where: Any = None,
     avg_factor: Any = None,
 ) -> torch.Tensor:
-    operands = (input, target, weight, where, avg_factor)
+    call, threshold = call.split()  # (a threshold per element is an operand, not a setting)
+    operands = (input, target, weight, where, avg_factor, threshold)
     if torch.compiler.is_compiling():
         return _ReverseLoss.apply(*operands, _Settings(call, keep=False))[0]  # type: ignore[no-untyped-call,no-any-return]
     # Keep the forward's element gradient when autograd records a graph through an operand.
@@ -305,7 +331,7 @@ def smooth_l1_loss(
     size_average: Any = None,
     reduce: Any = None,
     reduction: ReductionArgument = "mean",
-    beta: float = 1.0,
+    beta: float | torch.Tensor = 1.0,
     *,
     weight: torch.Tensor | None = None,
     axis: Any = None,
@@ -334,7 +360,7 @@ def huber_loss(
     input: Any,
     target: Any,
     reduction: ReductionArgument = "mean",
-    delta: float = 1.0,
+    delta: float | torch.Tensor = 1.0,
     weight: torch.Tensor | None = None,
     *,
     axis: Any = None,
@@ -356,7 +382,7 @@ def pseudo_huber_loss(
     input: Any,
     target: Any,
     reduction: ReductionArgument = "mean",
-    delta: float = 1.0,
+    delta: float | torch.Tensor = 1.0,
     weight: torch.Tensor | None = None,
     *,
     axis: Any = None,
@@ -436,7 +462,10 @@ class _Module(torch.nn.modules.loss._Loss):
 
     def extra_repr(self) -> str:
         options = self._options
-        text = f"reduction={options.reduction!r}, {options.threshold_name}={options.threshold}"
+        threshold = options.threshold
+        if isinstance(threshold, torch.Tensor):  # its shape: the values may be many
+            threshold = f"<{threshold.dtype} tensor of shape {tuple(threshold.shape)}>"
+        text = f"reduction={options.reduction!r}, {options.threshold_name}={threshold}"
         if options.axis is not None:
             text += f", axis={options.axis!r}, keepdims={options.keepdims}"
         if self.weight is not None:  # its shape: the values may be many
@@ -455,7 +484,7 @@ class SmoothL1Loss(_Module):
         size_average: Any = None,
         reduce: Any = None,
         reduction: ReductionArgument = "mean",
-        beta: float = 1.0,
+        beta: float | torch.Tensor = 1.0,
         weight: torch.Tensor | None = None,
         *,
         axis: Any = None,
@@ -484,7 +513,7 @@ class HuberLoss(_Module):
     def __init__(
         self,
         reduction: ReductionArgument = "mean",
-        delta: float = 1.0,
+        delta: float | torch.Tensor = 1.0,
         weight: torch.Tensor | None = None,
         *,
         axis: Any = None,
@@ -503,7 +532,7 @@ class PseudoHuberLoss(_Module):
     def __init__(
         self,
         reduction: ReductionArgument = "mean",
-        delta: float = 1.0,
+        delta: float | torch.Tensor = 1.0,
         weight: torch.Tensor | None = None,
         *,
         axis: Any = None,

@@ -100,7 +100,7 @@ def element_terms(
 
 def evaluate(
     kind: str,
-    threshold: float,
+    threshold: Any,
     x: np.ndarray,
     y: np.ndarray,
     *,
@@ -118,6 +118,8 @@ def evaluate(
     with mpmath.workprec(PREC):
         x, y = np.broadcast_arrays(np.asarray(x), np.asarray(y))
         shape = x.shape
+        # a threshold per element: an array (of float64 values, exact in any dtype)
+        thresholds = np.broadcast_to(threshold, shape) if np.ndim(threshold) else None
         info = finfo(compute)
         loss = np.empty(shape, dtype=object)
         grad = np.empty(shape, dtype=object)
@@ -131,7 +133,8 @@ def evaluate(
             d = to_mpf(round_to(exact, compute)) if not mpmath.isnan(exact) else exact
             if flush and abs(d) < to_mpf(info.smallest_normal):
                 d = mpmath.mpf(0)
-            loss[index], grad[index], hess[index] = element_terms(kind, threshold, d, compute)
+            t = float(thresholds[index]) if thresholds is not None else threshold
+            loss[index], grad[index], hess[index] = element_terms(kind, t, d, compute)
         # Where an element's loss is beyond the computation dtype's range, it may be inf in the
         # kernel before a weight or the 'mean' scales it back (as in torch): the reduced result
         # may then be inf or NaN. Marked by an infinite magnitude (mp_oracle.check).

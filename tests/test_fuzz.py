@@ -242,7 +242,10 @@ def call(case: dict[str, Any]) -> None:
     elif case["weight"] == "array" and shape:
         weight_np = np.linspace(0.0, 2.0, shape[-1]).astype(x_np.dtype)
         weight = convert(backend, weight_np)
-    options = {name: case["threshold"], "reduction": reduction, "weight": weight}
+    threshold = case["threshold"]
+    if isinstance(threshold, np.ndarray):  # a threshold per element
+        threshold = convert(backend.removesuffix("_unknown"), threshold)
+    options = {name: threshold, "reduction": reduction, "weight": weight}
     before = [snapshot(a) for a in (x, y) + ((weight,) if weight is not None else ())]
     entry = case["entry"]
     grad_output_np = np.asarray(case["grad_output"])
@@ -257,15 +260,13 @@ def call(case: dict[str, Any]) -> None:
             parts = dict(zip(("loss", "grad"), and_grad(x, y, **options), strict=True))
         elif entry in ("grad_hess", "class_grad_hess"):
             if entry == "class_grad_hess":
-                crit = cls(reduction=reduction, **{name: case["threshold"]})
+                crit = cls(reduction=reduction, **{name: threshold})
                 result = crit.loss_grad_hess(x, y, weight=weight)
             else:
                 result = grad_hess(x, y, **options)
             parts = dict(zip(("loss", "grad", "hess"), result, strict=True))
         elif entry == "class":
-            parts = {
-                "loss": cls(reduction=reduction, **{name: case["threshold"]})(x, y, weight=weight)
-            }
+            parts = {"loss": cls(reduction=reduction, **{name: threshold})(x, y, weight=weight)}
         else:
             go_shape = shape if reduction == "none" else ()
             grad_output_np = np.full(go_shape, case["grad_output"], dtype=x_np.dtype)
@@ -415,6 +416,29 @@ def test_campaign_dask_unknown_chunks(case):
         case["y"] = np.ascontiguousarray(y).reshape(-1)
         x = np.broadcast_to(x, y.shape)
     case["x"] = np.ascontiguousarray(x).reshape(-1)
+    call(case)
+
+
+@settings(max_examples=max(10, int(2000 * SCALE)))
+@given(case=cases(), data=st.data())
+def test_campaign_thresholds_per_element(case, data):
+    """A threshold per element (per channel, or of the elements' shape), its entries across
+    the dtype's whole range (in the operands' dtype), on every backend and entry point."""
+    dtype = case["dtype"]
+    shape = np.broadcast_shapes(case["x"].shape, np.shape(case["y"]))
+    if not shape:
+        return
+    threshold_shape = data.draw(st.sampled_from([shape, shape[-1:]]))
+    size = math.prod(threshold_shape)
+    entries = data.draw(st.lists(thresholds(dtype), min_size=size, max_size=size))
+    with np.errstate(over="ignore"):
+        values = np.array(entries).astype(case["x"].dtype).reshape(threshold_shape)
+    if case["kind"] != "smooth_l1":
+        values[values == 0] = 1.0
+    if case["backend"] == "jax":  # JAX flushes subnormal thresholds (see _skip_unsupported)
+        tiny = float(np.finfo(np.dtype(mp_oracle.COMPUTE[dtype])).smallest_normal)
+        values[values < tiny] = 4 * tiny
+    case["threshold"] = values
     call(case)
 
 

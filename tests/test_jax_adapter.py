@@ -153,8 +153,9 @@ def test_pseudo_huber_and_axis_agree_with_the_generic_function():
 
 
 def test_settings_as_keywords_through_jit_and_grad():
-    """Settings are static: static_argnames or functools.partial work; a traced delta raises a
-    TypeError that says how. The oracle: jax.grad of the generic function."""
+    """Settings are static: static_argnames or functools.partial work. A traced delta is a
+    threshold per element (0-d), with its derivative. The oracle: jax.grad of the generic
+    function, and of optax's formula for delta."""
     x, y = jnp.asarray(X), YJ
     expected = jax.grad(lambda a: hb.huber_loss(a, y, delta=2.0, reduction="sum"))(x)
     options = {"delta": 2.0, "reduction": "sum"}
@@ -162,10 +163,96 @@ def test_settings_as_keywords_through_jit_and_grad():
     np.testing.assert_allclose(static(x, y, **options), expected, rtol=1e-12)
     bound = jax.jit(jax.grad(partial(hjax.huber_loss, **options)))
     np.testing.assert_allclose(bound(x, y), expected, rtol=1e-12)
-    with pytest.raises(TypeError, match=r"`delta` must be a concrete number.*static_argnames"):
-        jax.jit(jax.grad(hjax.huber_loss))(x, y, delta=2.0)
-    with pytest.raises(TypeError, match=r"`beta` must be a concrete number.*functools.partial"):
-        jax.jit(lambda a, b: hjax.smooth_l1_loss(a, Y, beta=b))(x, 0.5)
+    traced = jax.jit(jax.grad(hjax.huber_loss, argnums=(0, 3)), static_argnames="reduction")
+    got = traced(x, y, "sum", 2.0)
+    want = jax.grad(lambda a, t: jnp.sum(_huber_formula(a, y, t)), argnums=(0, 1))(x, 2.0)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def _formula(kind, x, y, t):
+    """Each loss written out in jax.numpy (optax's Huber), a threshold per element: the oracle
+    JAX differentiates itself."""
+    d = x - y
+    if kind == "huber":
+        return _huber_formula(x, y, t)
+    if kind == "smooth_l1":
+        a = jnp.abs(d)
+        return jnp.where(a < t, 0.5 * d**2 / t, a - 0.5 * t)
+    return t**2 * (jnp.sqrt(1 + (d / t) ** 2) - 1)
+
+
+ADAPTED = {"smooth_l1": (hjax.smooth_l1_loss, "beta"), "huber": (hjax.huber_loss, "delta"),
+           "pseudo_huber": (hjax.pseudo_huber_loss, "delta")}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ADAPTED)
+@pytest.mark.parametrize(("reduction", "axis"), [("mean", None), ("sum", 0), ("none", None)])
+@pytest.mark.parametrize("threshold_shape", [(4, 5), (5,), (4, 1), ()], ids=str)
+def test_threshold_gets_its_derivative(kind, reduction, axis, threshold_shape):
+    """A threshold per element: its derivative, with the input's and the weight's, in reverse
+    and forward mode and to second order (mixed ones included), under jit, against JAX
+    differentiating the formula itself."""
+    adapted, name = ADAPTED[kind]
+    x = jnp.asarray(RNG.normal(size=(4, 5)) * 2)
+    y = jnp.asarray(RNG.normal(size=(4, 5)))
+    weight = jnp.asarray(1.0 + RNG.random((4, 1)))
+    t = jnp.asarray(0.3 + RNG.random(threshold_shape) * 2)
+    reduce = {"mean": jnp.mean, "sum": jnp.sum, "none": lambda v, axis: v}[reduction]
+
+    def ours(x, w, t):
+        return jnp.sum(adapted(x, y, reduction=reduction, weight=w, axis=axis, **{name: t}))
+
+    def formula(x, w, t):
+        return jnp.sum(reduce(w * _formula(kind, x, y, t), axis=axis))
+
+    for transform in (jax.grad, jax.jacfwd, jax.hessian):
+        got = jax.jit(transform(ours, argnums=(0, 1, 2)))(x, weight, t)
+        want = transform(formula, argnums=(0, 1, 2))(x, weight, t)
+        for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+
+
+def test_a_sweep_over_delta_is_one_vmap():
+    """``jax.vmap`` over delta: one loss (and one gradient) per delta, as a loop gives them."""
+    deltas = jnp.asarray([0.1, 0.5, 1.0, 4.0])
+    x = jnp.asarray(X)
+
+    def loss(delta):
+        return hjax.huber_loss(x, YJ, delta=delta)
+
+    swept = jax.jit(jax.vmap(jax.value_and_grad(loss)))(deltas)
+    for i, delta in enumerate(deltas):
+        want = jax.value_and_grad(lambda t: jnp.mean(_huber_formula(x, YJ, t)))(delta)
+        np.testing.assert_allclose(swept[0][i], want[0], rtol=1e-12)
+        np.testing.assert_allclose(swept[1][i], want[1], rtol=1e-12)
+
+
+def test_optax_huber_loss_with_an_array_delta():
+    """optax's own `huber_loss` with a delta per element and a traced one: values under jit,
+    the derivative for delta, and a vmap over delta."""
+    optax = pytest.importorskip("optax")
+    x, delta = jnp.asarray(X), jnp.asarray(0.2 + RNG.random(5) * 2)
+    ours = jax.jit(lambda p, t, d: hjax.huber_loss(p, t, "none", d))
+    np.testing.assert_allclose(
+        ours(x, YJ, delta), optax.losses.huber_loss(x, YJ, delta=delta), rtol=1e-14
+    )
+
+    def total(loss, d):
+        return jnp.sum(loss(x, YJ, d))
+
+    got = jax.jit(jax.grad(partial(total, lambda p, t, d: hjax.huber_loss(p, t, "sum", d))))
+    np.testing.assert_allclose(
+        got(delta),
+        jax.grad(partial(total, lambda p, t, d: optax.losses.huber_loss(p, t, delta=d)))(delta),
+        rtol=1e-13,
+    )
+    sweep = jnp.asarray([0.5, 1.0, 2.0])
+    np.testing.assert_allclose(
+        jax.vmap(lambda d: hjax.huber_loss(x, YJ, "sum", d))(sweep),
+        jax.vmap(lambda d: jnp.sum(optax.losses.huber_loss(x, YJ, delta=d)))(sweep),
+        rtol=1e-13,
+    )
 
 
 @pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")  # () beside (5,)

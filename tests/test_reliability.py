@@ -98,19 +98,20 @@ def bad_inputs(xp, x):
         ("None", None, TypeError, "real number"),
         ("complex", 1j, TypeError, "real number"),
         ("list", [1.0], TypeError, "real number"),
-        ("array", np.ones(2), TypeError, "real number"),
         ("object", object(), TypeError, "real number"),
     ]:
         rows.append(
             ("beta", name, lambda v=value: sl1(x, y, beta=v), exc, f"`beta` must be a {message}")
         )
+    # an array is a threshold per element (tests/test_thresholds.py): of the elements' shape
+    rows.append(("beta", "array", lambda: sl1(x, y, beta=xp.ones(3, device=dev)), ValueError,
+                 r"`beta` of shape \(3,\) does not broadcast to the elements'"))  # fmt: skip
     for name, value, exc, message in [
         ("zero", 0.0, ValueError, "positive"),
         ("negative", -1, ValueError, "positive"),
         ("NaN", math.nan, ValueError, "positive"),
         ("str", "a", TypeError, "real number"),
         ("None", None, TypeError, "real number"),
-        ("array", np.ones(3), TypeError, "real number"),
     ]:
         for loss in (huber, pseudo):
             rows.append(("delta", f"{name} ({loss.__name__})", lambda v=value, f=loss: f(x, y, delta=v), exc, f"`delta` must be a {message}"))  # fmt: skip

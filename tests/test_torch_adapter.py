@@ -555,3 +555,92 @@ def test_scalar_weight_scales_the_gradients_too(weight):
     torch.testing.assert_close(
         hessian.diagonal(), torch.tensor([2.0 / 3, 0.0, 0.0], dtype=torch.float64)
     )
+
+
+def _formula(kind, x, y, t):
+    """Each loss written out with ``torch.where`` for a tensor threshold (torch refuses one;
+    users write this: kohya sd-scripts PR #1628): the oracle torch's autograd differentiates."""
+    d = x - y
+    a = d.abs()
+    if kind == "smooth_l1":
+        return torch.where(a < t, 0.5 * d**2 / t, a - 0.5 * t)
+    if kind == "huber":
+        return torch.where(a < t, 0.5 * d**2, t * (a - 0.5 * t))
+    return t**2 * (torch.sqrt(1 + (d / t) ** 2) - 1)
+
+
+THRESHOLDS = {"smooth_l1": (htorch.smooth_l1_loss, "beta"), "huber": (htorch.huber_loss, "delta"),
+              "pseudo_huber": (htorch.pseudo_huber_loss, "delta")}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", THRESHOLDS)
+@pytest.mark.parametrize(("reduction", "axis"), [(r, None) for r in REDUCTIONS] + [("mean", 1)])
+@pytest.mark.parametrize("threshold_shape", [(5, 6), (6,), (5, 1), ()], ids=str)
+def test_threshold_gets_its_gradient(kind, reduction, axis, threshold_shape):
+    """A learnable threshold (issue 19): its gradient, with the input's, the target's and the
+    weight's, as torch's autograd gives them for the formula written out."""
+    ours, name = THRESHOLDS[kind]
+    grads = []
+    for function in ("ours", "formula"):
+        x, y = _pair(((5, 6), (5, 6)))
+        generator = torch.Generator().manual_seed(5)
+        weight = torch.rand((5, 1), dtype=torch.float64, generator=generator).requires_grad_()
+        t = 0.3 + 2 * torch.rand(threshold_shape, dtype=torch.float64, generator=generator)
+        t.requires_grad_()
+        if function == "ours":
+            loss = ours(x, y, reduction=reduction, weight=weight, axis=axis, **{name: t})
+        else:
+            elements = weight * _formula(kind, x, y, t)
+            reduce = {"mean": torch.mean, "sum": torch.sum}.get(reduction, lambda v, **_: v)
+            loss = reduce(elements) if axis is None else reduce(elements, dim=axis)
+        loss.sum().backward()
+        grads.append((loss.detach(), t.grad, weight.grad, x.grad, y.grad))
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-15)
+
+
+# (torch's forward-mode machinery scripts its own decompositions on first use)
+@ignore_torch_deprecation("torch.jit.script")
+# (Dynamo's note on each functools.lru_cache helper it traces, see the inductor test above;
+# Dynamo's eager backend instantiates the autograd Function itself, which torch deprecates)
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+@pytest.mark.filterwarnings("ignore:<class 'torch.autograd.function.Function'> should not be")
+@pytest.mark.parametrize("kind", THRESHOLDS)
+def test_threshold_forward_mode_second_order_and_transforms(kind):
+    """The threshold's tangent (forward mode), the mixed second derivatives (gradgradcheck),
+    ``torch.func`` (jacfwd against jacrev, a vmap over thresholds against a loop) and
+    ``torch.compile(fullgraph=True)``."""
+    function, name = THRESHOLDS[kind]
+    x, y = _pair(((4, 3), (4, 3)))
+    t = (0.5 + torch.rand(3, dtype=torch.float64)).requires_grad_()
+
+    def loss(x, t):
+        return function(x, y.detach(), reduction="sum", **{name: t})
+
+    assert torch.autograd.gradcheck(loss, (x, t), check_forward_ad=True)
+    assert torch.autograd.gradgradcheck(loss, (x, t))
+    by_forward = torch.func.jacfwd(loss, argnums=1)(x.detach(), t.detach())
+    by_reverse = torch.func.jacrev(loss, argnums=1)(x.detach(), t.detach())
+    torch.testing.assert_close(by_forward, by_reverse, rtol=1e-14, atol=1e-15)
+    sweep = torch.tensor([0.3, 1.0, 2.5], dtype=torch.float64)
+    swept = torch.func.vmap(torch.func.grad(lambda s: loss(x.detach(), s)))(sweep)
+    for s, g in zip(sweep, swept, strict=True):
+        torch.testing.assert_close(g, torch.func.grad(lambda s: loss(x.detach(), s))(s))
+    compiled = torch.compile(loss, fullgraph=True, backend="eager")
+    got = torch.autograd.grad(compiled(x, t), (x, t))
+    want = torch.autograd.grad(loss(x, t), (x, t))
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-15)
+
+
+def test_module_with_a_learnable_delta():
+    """A module built with a Parameter threshold trains it: an optimizer step on delta moves it
+    as the formula's gradient says; an invalid delta raises at the call."""
+    delta = torch.nn.Parameter(torch.full((6,), 0.5, dtype=torch.float64))
+    module = htorch.HuberLoss(delta=delta)
+    x, y = _pair(((5, 6), (5, 6)))
+    module(x, y).backward()
+    want = torch.autograd.grad(_formula("huber", x, y, delta).mean(), delta)[0]
+    torch.testing.assert_close(delta.grad, want, rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="`delta` must be positive everywhere"):
+        htorch.HuberLoss(delta=-delta.detach())(x, y)

@@ -1,0 +1,182 @@
+"""Thresholds per element (issue 19): `beta` / `delta` as arrays broadcastable to the elements,
+on every backend (jitted on JAX, lazily on Dask: the `xp` fixture), against the mpmath oracle
+element by element; their validation; and their derivative in the adapters (test_jax_adapter,
+test_torch_adapter)."""
+
+import math
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+from helpers import assert_close, to_numpy
+from mp_oracle import element_terms
+
+import huberish as hb
+
+lazy_xp_modules = [hb]  # run tagged functions jitted on JAX, lazily on Dask (helpers.py)
+
+RNG = np.random.default_rng(4)
+X = RNG.normal(size=(4, 5)) * 2
+Y = RNG.normal(size=(4, 5))
+WEIGHT = 0.5 + RNG.random((4, 1))
+
+FUNCTIONS = {"smooth_l1": "beta", "huber": "delta", "pseudo_huber": "delta"}
+# per element, per channel (the last axis), per sample, 0-d; smooth L1 takes 0 (exact L1)
+SHAPES = [(4, 5), (5,), (4, 1), ()]
+
+
+def _functions(kind):
+    """`kind`'s `*_grad_hess` and `*_backward` (looked up at the call: under the `xp` fixture,
+    patched to run jitted on JAX), and its threshold's name."""
+    grad_hess, backward = (getattr(hb, f"{kind}_loss_{what}") for what in ("grad_hess", "backward"))
+    return grad_hess, backward, FUNCTIONS[kind]
+
+
+def _thresholds(kind, shape):
+    values = 0.2 + 2 * RNG.random(shape)
+    if kind == "smooth_l1" and shape:
+        values.flat[0] = 0.0
+    return values
+
+
+def _oracle(kind, thresholds, reduction, axis=None, weight=None, compute="float64"):
+    """Loss, gradient and Hessian diagonal for `input`, from the mpmath oracle per element with
+    its own threshold (float64 results)."""
+    t = np.broadcast_to(thresholds, X.shape)
+    w = np.broadcast_to(1.0 if weight is None else weight, X.shape)
+    terms = np.empty((3, *X.shape))
+    for index in np.ndindex(X.shape):
+        d = mpmath.mpf(float(X[index])) - mpmath.mpf(float(Y[index]))
+        terms[(slice(None), *index)] = [
+            float(v * mpmath.mpf(float(w[index])))
+            for v in element_terms(kind, float(t[index]), d, compute)
+        ]
+    loss, grad, hess = terms
+    if reduction == "none":
+        return loss, grad, hess
+    axes = tuple(range(X.ndim)) if axis is None else (axis,)
+    count = math.prod(X.shape[a] for a in axes) if reduction == "mean" else 1
+    return loss.sum(axis=axes) / count, grad / count, hess / count
+
+
+@pytest.mark.parametrize("kind", FUNCTIONS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(
+    ("reduction", "axis", "weighted"),
+    [("mean", None, False), ("sum", None, True), ("none", None, False), ("mean", 1, True)],
+)
+def test_thresholds_per_element(xp, asarray, kind, shape, reduction, axis, weighted):
+    """Each element computes with its own threshold: the loss, the gradients for `input` and
+    `target`, the Hessian diagonal, as the oracle gives them element by element."""
+    grad_hess, backward, name = _functions(kind)
+    thresholds = _thresholds(kind, shape)
+    weight = WEIGHT if weighted else None
+    options = {"reduction": reduction, "axis": axis, name: asarray(thresholds)}
+    x, y = asarray(X), asarray(Y)
+    w = None if weight is None else asarray(weight)
+    loss, grad, hess = grad_hess(x, y, weight=w, **options)
+    want_loss, want_grad, want_hess = _oracle(kind, thresholds, reduction, axis, weight)
+    assert_close(loss, want_loss, dtype="float64")
+    assert_close(grad, want_grad, dtype="float64")
+    assert_close(hess, want_hess, dtype="float64")
+    ones = asarray(np.ones(np.shape(want_loss)))
+    grad_input, grad_target = backward(ones, x, y, weight=w, **options)
+    assert_close(grad_input, want_grad, dtype="float64")
+    assert_close(grad_target, -want_grad, dtype="float64")
+
+
+@pytest.mark.parametrize("kind", ["smooth_l1", "huber"])
+def test_float32_thresholds_at_the_range_edges(kind):
+    """Entries below float32's smallest normal number count as 0 (smooth L1: L1; Huber:
+    ``delta * |d|``), beyond its largest as inf, as a number does (docs/semantics.md)."""
+    grad_hess, _, name = _functions(kind)
+    tiny = float(np.finfo(np.float32).smallest_normal)
+    thresholds = np.array([tiny / 4, tiny, 1e-30, 0.5, 1e30, 1e39] * 2)[:10].reshape(2, 5)
+    x, y = X[:2].astype(np.float32), Y[:2].astype(np.float32)
+    loss, grad, hess = grad_hess(x, y, reduction="none", **{name: thresholds})
+    for index in np.ndindex(x.shape):
+        d = mpmath.mpf(float(x[index])) - mpmath.mpf(float(y[index]))
+        d = mpmath.mpf(float(np.float32(d)))
+        want = element_terms(kind, float(thresholds[index]), d, "float32")
+        got = (loss[index], grad[index], hess[index])
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, float(w), rtol=2e-7, atol=1e-45)
+
+
+@pytest.mark.parametrize("kind", FUNCTIONS)
+def test_non_finite_residuals(kind):
+    """NaN gives NaN; an infinite residual gives loss inf at a finite threshold."""
+    grad_hess, _, name = _functions(kind)
+    x = np.array([np.nan, np.inf, -np.inf, 1.0])
+    loss, grad, _ = grad_hess(x, np.zeros(4), reduction="none", **{name: np.full(4, 0.5)})
+    assert np.isnan(loss[0])
+    assert np.isnan(grad[0])
+    assert loss[1] == loss[2] == np.inf
+    scale = 0.5 if kind != "smooth_l1" else 1.0
+    assert (grad[1], grad[2]) == (scale, -scale)
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad"),
+    [("smooth_l1", -1.0), ("smooth_l1", math.nan), ("huber", 0.0), ("pseudo_huber", -2.0)],
+)
+def test_invalid_entries_raise_where_values_are_at_hand(xp, asarray, backend, kind, bad):
+    """A negative or NaN entry (Huber, pseudo-Huber: also 0) is a ValueError naming the
+    argument, where the values are at hand; under jax.jit and on Dask it is NaN at its
+    elements (documented)."""
+    grad_hess, _, name = _functions(kind)
+    thresholds = np.full(5, 1.0)
+    thresholds[2] = bad
+
+    def call():
+        return grad_hess(asarray(X), asarray(Y), reduction="none", **{name: asarray(thresholds)})
+
+    if backend.wraps_calls:  # (jitted on JAX, lazy on Dask)
+        loss, grad, _ = (to_numpy(v) for v in call())
+        assert np.isnan(loss[:, 2]).all()
+        assert np.isnan(grad[:, 2]).all()
+        assert np.isfinite(np.delete(loss, 2, axis=1)).all()
+    else:
+        with pytest.raises(ValueError, match=f"`{name}` must be .* everywhere; 1 of its entries"):
+            call()
+
+
+def test_thresholds_are_checked():
+    with pytest.raises(TypeError, match="`beta` must be a number or a real array"):
+        hb.smooth_l1_loss(X, Y, beta=np.ones(5, dtype=bool))
+    with pytest.raises(ValueError, match="`delta`"):
+        hb.huber_loss(X, Y, delta=np.ones(3))  # does not broadcast to (4, 5)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="of the operands' library"):
+        hb.huber_loss(X, Y, delta=torch.ones(5, dtype=torch.float64))
+
+
+def test_a_number_keeps_its_path():
+    """A Python or NumPy number, and a NumPy 0-d array, are numbers (the remembered, blocked
+    path); any other array, 0-d included, is per element."""
+    from huberish._validate import per_element
+
+    assert not any(per_element(v) for v in (0.5, 1, np.float32(0.5), np.asarray(0.5)))
+    assert per_element(np.ones(1))
+    torch = pytest.importorskip("torch")
+    assert per_element(torch.tensor(0.5))
+
+
+def test_no_warning_for_thresholds_beyond_the_dtype():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hb.huber_loss(X.astype(np.float32), Y.astype(np.float32), delta=np.full(5, 1e300))
+
+
+@pytest.mark.parametrize("kind", FUNCTIONS)
+def test_classes_take_a_threshold_per_element(kind):
+    """The classes hold an array threshold as the functions take it: their loss and gradient
+    are the oracle's."""
+    name = FUNCTIONS[kind]
+    cls = {"smooth_l1": hb.SmoothL1Loss, "huber": hb.HuberLoss, "pseudo_huber": hb.PseudoHuberLoss}
+    thresholds = _thresholds(kind, (5,))
+    loss, grad = cls[kind](reduction="sum", **{name: thresholds}).loss_and_grad(X, Y)
+    want_loss, want_grad, _ = _oracle(kind, thresholds, "sum")
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-13)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-13, atol=1e-15)
