@@ -189,7 +189,7 @@ def evaluate(
             if reduced_loss is not None and request.reduction != "none":
                 reduced_loss = _kept(reduced_loss, request)
         else:
-            d, weight, _, divisor, count = _residual(request)
+            d, weight, _, divisor, count, terms_of = _residual(request)
             terms = weighted_terms(
                 d,
                 weight,
@@ -231,13 +231,13 @@ def derivative(request: Request[Any], operand: str) -> Array:
     'weighted_mean', a quotient, ``(l - loss) / total``. The threshold's: its weighted term
     over its divisor. 0 at excluded elements. In the computation dtype."""
     xp, by_weight = request.xp, operand == "weight"
-    d, weight, included, divisor, _ = _residual(request)
+    d, weight, included, divisor, _, terms_of = _residual(request)
     with overflow_unwarned(xp):
         terms = weighted_terms(
             d,
             None if by_weight else weight,
             None,
-            coefficients=request.coefficients,
+            coefficients=terms_of,
             loss=by_weight,
             grad=False,
             threshold=not by_weight,
@@ -305,13 +305,24 @@ def _reduce(element_loss: Array, request: Request[Any], count: Array | None = No
     return total * math.nan if empty else total
 
 
-def _residual(request: Request[Any]) -> tuple[Array, Any, Array | None, Any, Array | None]:
+def _residual(
+    request: Request[Any],
+) -> tuple[Array, Any, Array | None, Any, Array | None, Coefficients]:
     """The residual and the weight, both 0 at excluded elements (an excluded inf or NaN among
-    them); the included elements as 1.0 (None: all); `_divisor`'s divisor and count."""
+    them); the included elements as 1.0 (None: all); `_divisor`'s divisor and count; the
+    coefficients, with a threshold per element 1 at excluded elements (an invalid entry that
+    could not be checked, NaN, among them)."""
+    xp, terms_of = request.xp, request.coefficients
     d, weight, included = request.input - request.target, request.weight, None
     if request.where is not None:
-        d, weight, included = _masked(d, weight, request.where, xp=request.xp)
-    return d, weight, included, *_divisor(d, weight, included, request)
+        d, weight, included = _masked(d, weight, request.where, xp=xp)
+        if not isinstance(terms_of.beta, float):
+            beta, scale = (
+                v if isinstance(v, float) else xp.where(request.where, v, xp.ones_like(v))
+                for v in (terms_of.beta, terms_of.scale)
+            )
+            terms_of = terms_of._replace(beta=beta, scale=scale)
+    return d, weight, included, *_divisor(d, weight, included, request), terms_of
 
 
 def _masked(d: Array, weight: Any, where: Array, *, xp: Namespace) -> tuple[Array, Any, Array]:

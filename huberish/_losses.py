@@ -69,17 +69,14 @@ def coefficients(
 ) -> Coefficients:
     """The terms' coefficients of `loss` with a validated `threshold`, computed in `dtype`.
 
-    A threshold per element (an array in `dtype`) is seen per element as a number is: below
-    the smallest normal number 0, invalid entries (where its values were not checked: traced,
-    or on Dask) NaN."""
+    A threshold per element (an array in `dtype`, NaN at invalid entries) is seen per element
+    as a number is: below the smallest normal number, 0."""
     if not isinstance(threshold, float):
-        valid = threshold >= 0 if LOSSES[loss].allows_zero else threshold > 0  # (not NaN)
-        given = xp.where(valid, threshold, xp.full_like(threshold, math.nan))
         if loss == "pseudo_huber":
-            return Coefficients(loss, given, given, divisor)
-        tiny = given < float(xp.finfo(dtype).smallest_normal)
-        beta = xp.where(tiny, xp.zeros_like(given), given)
-        return Coefficients(loss, beta, 1.0 if loss == "smooth_l1" else given, divisor)
+            return Coefficients(loss, threshold, threshold, divisor)
+        tiny = threshold < float(xp.finfo(dtype).smallest_normal)
+        beta = xp.where(tiny, xp.zeros_like(threshold), threshold)
+        return Coefficients(loss, beta, 1.0 if loss == "smooth_l1" else threshold, divisor)
     if loss == "pseudo_huber":  # (computes with any delta, see `_pseudo_huber`)
         return Coefficients(loss, threshold, threshold, divisor)
     beta = threshold
@@ -399,10 +396,11 @@ def _pseudo_huber(
         return Terms(zero if loss else None, zero if grad else None, zero if hess else None)
     if number:
         u = _divide(d, delta, xp=xp)
-    else:  # (an infinite delta: u = 0, also for an infinite residual; see `_per_element`
-        # for the divisor of the elements' shape)
-        both = xp.isinf(delta) & xp.isinf(d)
-        u = xp.where(both, xp.zeros_like(d), d / xp.where(both, xp.ones_like(d), delta))
+    else:  # (u = 0 for an infinite residual at an infinite delta, and for d = delta = 0, a
+        # delta below the dtype's range; see `_per_element` for the divisor of the elements'
+        # shape)
+        zero = (xp.isinf(delta) & xp.isinf(d)) | ((delta == 0.0) & (d == 0.0))
+        u = xp.where(zero, xp.zeros_like(d), d / xp.where(zero, xp.ones_like(d), delta))
     small = xp.abs(u) < 1.0
     us = clip(u, -1.0, 1.0, xp=xp)  # the |u| < 1 form sees |u| <= 1
     # the |u| >= 1 form sees |u| >= 1; `where`, not `maximum`, whose derivative at the tie

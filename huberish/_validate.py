@@ -63,8 +63,10 @@ class Operands(NamedTuple):
 
 def check_threshold(loss: LossName, threshold: Any) -> Any:
     """`loss`'s threshold as a float: smooth L1's ``beta >= 0``, or a ``delta > 0``; a threshold
-    per element (`per_element`) as it is (its checks need the operands: `request`)."""
+    per element (`per_element`) as it is, its dtype and entries checked (its library and shape
+    need the operands: `request`)."""
     if per_element(threshold):
+        _valid_entries(threshold, loss, xp=array_namespace(threshold))
         return threshold
     name, allows_zero = LOSSES[loss]
     value = _as_float(threshold, name=name)
@@ -732,8 +734,8 @@ def request(
     avg_factor: Any = None,
 ) -> Request[Any]:
     """The request for `operands` of broadcast `shape` with validated `options`: the last
-    checks (the range of `axis`, `weight`, `grad_output`, `where`, `avg_factor`, against the
-    shapes), and the operands cast to the computation dtype.
+    checks (the range of `axis`, a threshold per element, `weight`, `grad_output`, `where`,
+    `avg_factor`, against the shapes), and the operands cast to the computation dtype.
 
     A `grad_output` (or an `avg_factor`) for a loss reduced over some axes without `keepdims`
     is reshaped to keep them, so that it broadcasts against the elements. 'weighted_mean'
@@ -746,15 +748,15 @@ def request(
     if reduction == "weighted_mean" and operands.weight is None:
         reduction = "mean"
 
+    threshold = options.threshold
+    if per_element(threshold):  # (in torch's order: the threshold, then the weight)
+        threshold = _thresholds(threshold, options.loss, shape, operands)
     weight = operands.weight
     if weight is not None:
         _check_fits(weight, shape, name="weight", what="the loss")
         weight = _cast(weight, compute_dtype, xp=xp)
     size = _count(shape)
     count = size if axis is None else _count(shape[a] for a in axis)
-    threshold = options.threshold
-    if per_element(threshold):
-        threshold = _thresholds(threshold, options.loss, shape, operands)
     terms_of = coefficients(
         options.loss,
         threshold,
@@ -827,34 +829,51 @@ def _mask(where: Any, shape: Shape, operands: Operands) -> Array:
 
 
 def _thresholds(threshold: Any, loss: LossName, shape: Shape, operands: Operands) -> Array:
-    """A threshold per element: a real array of the operands' library, broadcastable to the
-    elements, cast to the computation dtype; its entries checked where their values are at
-    hand (not on Dask, which would compute them, nor traced by JAX or ``torch.compile``)."""
-    name, allows_zero = LOSSES[loss]
+    """A threshold per element: an array of the operands' library broadcastable to the
+    elements, its entries checked (`_valid_entries`), cast to the computation dtype; where they
+    could not be checked, invalid entries NaN."""
+    name = LOSSES[loss].threshold
     xp, reference = operands.xp, _first_array(operands)
-    if not (_same_library(threshold, reference) and _is_real_dtype(threshold)):
+    if not _same_library(threshold, reference):
         msg = (
-            f"`{name}` must be a number or a real array of the operands' library; "
-            f"got {type(threshold).__name__} of dtype {getattr(threshold, 'dtype', None)}."
+            f"`{name}` must be a number or an array of the operands' library; "
+            f"got {type(threshold).__name__}."
         )
         raise TypeError(msg)
     _check_fits(threshold, shape, name=name, what="the elements'")
     if xp is not np:
         _check_devices({"input": reference, name: threshold})
+    if None in _shape(threshold):  # (Dask: its blocks against the operands', as Dask computes)
+        first = next(x for x in (operands.input, operands.target) if None in _shape(x))
+        threshold = _checked_lazily(threshold, first, names=(name, "input"))
+    valid = _valid_entries(threshold, loss, xp=xp)
     with overflow_unwarned(xp):  # (beyond the dtype's range: inf, as for a number)
         threshold = _cast(threshold, operands.compute_dtype, xp=xp)
+    return xp.where(valid, threshold, xp.full_like(threshold, math.nan))
+
+
+def _valid_entries(threshold: Array, loss: LossName, *, xp: Namespace) -> Array:
+    """Where `threshold`'s entries are valid (smooth L1's >= 0, the others' > 0), as given: an
+    entry that the computation dtype rounds to 0 is valid, as a number is. A `TypeError` for a
+    dtype that is not integer or real floating; a `ValueError` for an invalid entry where the
+    values are at hand (not on Dask, which would compute them, nor traced by JAX, batched by
+    ``torch.func.vmap`` or compiled by ``torch.compile``)."""
+    name, allows_zero = LOSSES[loss]
+    if dtype_category(threshold.dtype, xp=xp) not in ("real floating", "half", "integral"):
+        msg = f"`{name}` must be a number or a real array; got an array of dtype {threshold.dtype}."
+        raise TypeError(msg)
+    valid = threshold >= 0 if allows_zero else threshold > 0  # (False for NaN)
     if _values_at_hand(threshold, xp=xp):
-        valid = threshold >= 0 if allows_zero else threshold > 0  # (False for NaN)
         try:
             checked = bool(xp.all(valid))
         except RuntimeError:  # a value batched by torch.func.vmap: data-dependent
             checked = True
         if not checked:
             kind = "non-negative" if allows_zero else "positive"
-            count = int(xp.sum(xp.astype(~valid, xp.int64)))
+            count = int(xp.sum(xp.astype(~valid, xp.float32)))
             msg = f"`{name}` must be {kind} everywhere; {count} of its entries are not."
             raise ValueError(msg)
-    return threshold
+    return valid
 
 
 def _values_at_hand(x: Array, *, xp: Namespace) -> bool:
@@ -920,32 +939,37 @@ def _check_blocks_lazily(request: Request[Any]) -> None:
     """Where Dask does not know sizes (after boolean indexing), check in the graph that the
     operands' blocks have equal sizes along those axes: Dask works block by block, where NumPy
     would broadcast a block of 1 (or 0) rows against any other, silently."""
-    import dask.array as da  # (only Dask arrays have unknown sizes)
-
     names = ("input", "target", "weight", "grad_output", "where")
     arrays = {
         name: x for name in names if (x := getattr(request, name)) is not None and None in _shape(x)
     }
     (first_name, first), *others = arrays.items()
     for name, x in others:
-        axes = [
-            -k
-            for k in range(1, min(x.ndim, first.ndim) + 1)
-            if _shape(x)[-k] is None and _shape(first)[-k] is None
-        ]
-        if any(x.numblocks[a] != first.numblocks[a] for a in axes):  # (Dask would broadcast one)
-            msg = (
-                f"`{name}` and `{first_name}` have sizes Dask does not know, in different "
-                f"numbers of blocks ({x.numblocks} and {first.numblocks}), which cannot be "
-                "checked against each other: give them the same chunks (index arrays of the "
-                "same chunks with the same mask, or the same number of partitions), or call "
-                "`x.compute_chunk_sizes()` first."
-            )
-            raise ValueError(msg)
-        checked = da.map_blocks(  # type: ignore[no-untyped-call]  # (Dask is untyped)
-            _same_sizes, x, first, axes=axes, names=(name, first_name), dtype=x.dtype
+        setattr(request, name, _checked_lazily(x, first, names=(name, first_name)))
+
+
+def _checked_lazily(x: Any, first: Any, *, names: tuple[str, str]) -> Any:
+    """Dask array `x`, checked as Dask computes it to have the block sizes of `first` along
+    the axes where both have sizes Dask does not know (`_check_blocks_lazily`)."""
+    import dask.array as da  # (only Dask arrays have unknown sizes)
+
+    axes = [
+        -k
+        for k in range(1, min(x.ndim, first.ndim) + 1)
+        if _shape(x)[-k] is None and _shape(first)[-k] is None
+    ]
+    if any(x.numblocks[a] != first.numblocks[a] for a in axes):  # (Dask would broadcast one)
+        msg = (
+            f"`{names[0]}` and `{names[1]}` have sizes Dask does not know, in different "
+            f"numbers of blocks ({x.numblocks} and {first.numblocks}), which cannot be "
+            "checked against each other: give them the same chunks (index arrays of the "
+            "same chunks with the same mask, or the same number of partitions), or call "
+            "`x.compute_chunk_sizes()` first."
         )
-        setattr(request, name, checked)
+        raise ValueError(msg)
+    return da.map_blocks(  # type: ignore[no-untyped-call]  # (Dask is untyped)
+        _same_sizes, x, first, axes=axes, names=names, dtype=x.dtype
+    )
 
 
 def _same_sizes(block: Any, first: Any, *, axes: list[int], names: tuple[str, str]) -> Any:

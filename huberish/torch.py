@@ -403,7 +403,7 @@ def _setting(name: str) -> Any:
     field = "threshold" if name in ("beta", "delta") else name
     return property(
         lambda self: getattr(self._options, field),
-        lambda self, value: setattr(self, "_options", self._options.changed(**{name: value})),
+        lambda self, value: self._hold(self._options.changed(**{name: value})),
     )
 
 
@@ -440,6 +440,23 @@ class _Module(torch.nn.modules.loss._Loss):
         self._options = options  # (before torch's __init__, which assigns `reduction`)
         super().__init__(reduction=options.reduction)
         self.register_buffer("weight", weight)
+        self._hold(options)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A setting goes to its property, which validates it: torch's own __setattr__ would
+        # register a Parameter (a learnable threshold) without asking it.
+        if isinstance(getattr(type(self), name, None), property):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def _hold(self, options: Options) -> None:
+        """Hold `options`; a `Parameter` threshold is also the module's parameter `threshold`
+        (the optimiser finds it in ``parameters()``, and it follows ``.to()`` in place)."""
+        self._options = options
+        learnable = isinstance(options.threshold, torch.nn.Parameter)
+        if learnable or isinstance(getattr(self, "threshold", None), torch.nn.Parameter):
+            self.register_parameter("threshold", options.threshold if learnable else None)
 
     reduction = _setting("reduction")
     axis = _setting("axis")

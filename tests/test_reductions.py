@@ -3,6 +3,7 @@
 fixture), against the float64 NumPy reference on the selected elements."""
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -177,3 +178,20 @@ def test_numpy_avg_factor_values_are_checked():
         hb.huber_loss(X, Y, axis=1, avg_factor=np.array([1.0, -1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="`avg_factor` must be non-negative"):
         hb.huber_loss(X, Y, axis=1, avg_factor=np.array([1.0, np.nan, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "mean_with_sample_weight"])
+def test_keras_huber_with_sample_weight(reduction):
+    """Keras 3's own `Huber` with a `sample_weight` per sample (where Keras is installed, on its
+    JAX backend): 'sum_over_batch_size' is 'mean' with the weight, 'mean_with_sample_weight' is
+    'weighted_mean' (keras PR #20410); a total weight of 0 gives 0 in both."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    ours = {"sum_over_batch_size": "mean", "mean_with_sample_weight": "weighted_mean"}[reduction]
+    x, y = X.astype(np.float32), Y.astype(np.float32)
+    for sample_weight in (WEIGHT[:, 0], np.zeros(4)):
+        theirs = keras.losses.Huber(delta=0.7, reduction=reduction)(y, x, sample_weight)
+        got = hb.huber_loss(
+            x, y, delta=0.7, weight=sample_weight[:, None].astype(np.float32), reduction=ours
+        )
+        np.testing.assert_allclose(got, np.asarray(theirs), rtol=2e-6, atol=1e-7)

@@ -92,7 +92,8 @@ def test_float32_thresholds_at_the_range_edges(kind):
     ``delta * |d|``), beyond its largest as inf, as a number does (docs/semantics.md)."""
     grad_hess, _, name = _functions(kind)
     tiny = float(np.finfo(np.float32).smallest_normal)
-    thresholds = np.array([tiny / 4, tiny, 1e-30, 0.5, 1e30, 1e39] * 2)[:10].reshape(2, 5)
+    # (1e-50: positive, 0 in float32, valid as the number is)
+    thresholds = np.array([tiny / 4, tiny, 1e-30, 0.5, 1e30, 1e39, 1e-50] * 2)[:10].reshape(2, 5)
     x, y = X[:2].astype(np.float32), Y[:2].astype(np.float32)
     loss, grad, hess = grad_hess(x, y, reduction="none", **{name: thresholds})
     for index in np.ndindex(x.shape):
@@ -137,6 +138,15 @@ def test_invalid_entries_raise_where_values_are_at_hand(xp, asarray, backend, ki
         assert np.isnan(loss[:, 2]).all()
         assert np.isnan(grad[:, 2]).all()
         assert np.isfinite(np.delete(loss, 2, axis=1)).all()
+        # an excluded element contributes 0 whatever its threshold (an invalid one too)
+        where = np.arange(5) != 2
+        masked = grad_hess(asarray(X), asarray(Y), reduction="sum", where=asarray(where),
+                           **{name: asarray(thresholds)})  # fmt: skip
+        fine = np.where(where, thresholds, 1.0)
+        want_loss, want_grad, want_hess = _oracle(kind, fine, "none")
+        assert_close(masked[0], (want_loss * where).sum(), dtype="float64")
+        assert_close(masked[1], want_grad * where, dtype="float64")
+        assert_close(masked[2], want_hess * where, dtype="float64")
     else:
         with pytest.raises(ValueError, match=f"`{name}` must be .* everywhere; 1 of its entries"):
             call()
@@ -180,3 +190,44 @@ def test_classes_take_a_threshold_per_element(kind):
     want_loss, want_grad, _ = _oracle(kind, thresholds, "sum")
     np.testing.assert_allclose(loss, want_loss, rtol=1e-13)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-13, atol=1e-15)
+
+
+def test_classes_check_thresholds_at_construction():
+    """An array threshold's dtype and entries are checked when a class is built, as a number
+    is (its library and shape at the call, where the operands are)."""
+    with pytest.raises(ValueError, match="`delta` must be positive everywhere"):
+        hb.HuberLoss(delta=np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="`beta` must be non-negative everywhere"):
+        hb.SmoothL1Loss(beta=np.array([1.0, np.nan]))
+    with pytest.raises(TypeError, match="`delta` must be a number or a real array"):
+        hb.PseudoHuberLoss(delta=np.array(["a"]))
+
+
+def test_dask_unknown_sizes_are_checked_for_the_threshold_too():
+    """A threshold of sizes Dask does not know, indexed with another mask than the operands:
+    a ValueError as Dask computes (Dask alone would broadcast its blocks silently)."""
+    da = pytest.importorskip("dask.array")
+    x = da.from_array(np.arange(12.0).reshape(6, 2), chunks=(2, 2))
+    keep = da.from_array(np.ones(6, dtype=bool), chunks=2)
+    other = da.from_array(np.arange(6) % 2 == 0, chunks=2)
+    delta = da.from_array(np.linspace(0.5, 3.0, 12).reshape(6, 2), chunks=(2, 2))
+    loss = hb.huber_loss(x[keep], x[keep] * 0.5, reduction="none", delta=delta[other])
+    with pytest.raises(ValueError, match="`delta` and `input` have sizes that differ"):
+        loss.compute()
+    same = hb.huber_loss(x[keep], x[keep] * 0.5, reduction="none", delta=delta[keep]).compute()
+    d, t = np.arange(12.0).reshape(6, 2) * 0.5, np.linspace(0.5, 3.0, 12).reshape(6, 2)
+    np.testing.assert_allclose(same, np.where(d < t, 0.5 * d**2, t * (d - 0.5 * t)), rtol=1e-15)
+
+
+def test_jax_bfloat16_thresholds():
+    """A bfloat16 JAX threshold is a real array (JAX's `isdtype` leaves it out of a tuple of
+    kinds): computed in float32, as the oracle gives it for the rounded entries."""
+    jnp = pytest.importorskip("jax.numpy")
+    thresholds = jnp.asarray([0.5, 2.0, 1.0, 0.25, 3.0], dtype=jnp.bfloat16)
+    x, y = (v.astype(np.float32) for v in (X, Y))
+    loss = hb.huber_loss(jnp.asarray(x), jnp.asarray(y), reduction="sum", delta=thresholds)
+    want = 0.0
+    for index in np.ndindex(X.shape):
+        d = mpmath.mpf(float(np.float32(x[index] - y[index])))
+        want += element_terms("huber", float(thresholds[index[1]]), d, "float32")[0]
+    np.testing.assert_allclose(float(loss), float(want), rtol=1e-6)

@@ -644,3 +644,27 @@ def test_module_with_a_learnable_delta():
     torch.testing.assert_close(delta.grad, want, rtol=1e-13, atol=1e-15)
     with pytest.raises(ValueError, match="`delta` must be positive everywhere"):
         htorch.HuberLoss(delta=-delta.detach())(x, y)
+
+
+def test_module_threshold_assignment_registers_a_parameter():
+    """Assigning a Parameter to a module's threshold goes through its validation (torch's
+    __setattr__ raised KeyError), registers it as the module's parameter `threshold` (the
+    optimiser finds it, ``.to()`` converts it in place); an invalid tensor raises and leaves
+    the old one; a number unregisters it."""
+    module = htorch.SmoothL1Loss(beta=1.0)
+    beta = torch.nn.Parameter(torch.tensor([0.5, 2.0]))
+    module.beta = beta
+    assert module.beta is beta
+    assert dict(module.named_parameters()) == {"threshold": beta}
+    module.to(torch.float64)
+    assert module.beta is beta
+    assert beta.dtype == torch.float64
+    with pytest.raises(ValueError, match="`beta` must be non-negative everywhere"):
+        module.beta = torch.tensor([-1.0, 1.0])
+    assert module.beta is beta
+    x, y = _pair(((3, 2), (3, 2)))
+    module(x, y).backward()
+    want = torch.autograd.grad(_formula("smooth_l1", x, y, beta).mean(), beta)[0]
+    torch.testing.assert_close(beta.grad, want, rtol=1e-13, atol=1e-15)
+    module.beta = 0.5
+    assert dict(module.named_parameters()) == {}
