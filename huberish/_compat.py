@@ -60,7 +60,8 @@ def _warns_on_overflow(xp: Namespace) -> bool:
 
 
 def overflow_unwarned(xp: Namespace) -> AbstractContextManager[Any]:
-    """A context in which NumPy's arithmetic does not warn about overflow or invalid values.
+    """A context in which NumPy's arithmetic does not warn about overflow, division by zero (by
+    a threshold entry that rounds to 0) or invalid values.
 
     The kernel's arithmetic gives inf beyond the range and NaN for inf - inf or inf * 0, as
     torch does, silently; avoiding NumPy's warnings instead would take extra passes over the
@@ -69,7 +70,7 @@ def overflow_unwarned(xp: Namespace) -> AbstractContextManager[Any]:
     state is per thread: each thread of `huberish._blocks` enters its own.
     """
     if _warns_on_overflow(xp):
-        return np.errstate(over="ignore", invalid="ignore")
+        return np.errstate(over="ignore", invalid="ignore", divide="ignore")
     return nullcontext()
 
 

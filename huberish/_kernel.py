@@ -328,7 +328,7 @@ def _residual(
 def _masked(d: Array, weight: Any, where: Array, *, xp: Namespace) -> tuple[Array, Any, Array]:
     """The residual and the weight 0 at the excluded elements, whose terms are then exactly 0
     (whatever their operands); and the included elements as 1.0."""
-    included = xp.astype(xp.broadcast_to(where, d.shape), d.dtype)
+    included = xp.where(where, xp.ones_like(d), xp.zeros_like(d))  # (Dask: unknown sizes)
     d = xp.where(where, d, xp.zeros_like(d))
     if weight is None or isinstance(weight, int | float):
         return d, included if weight is None else included * weight, included

@@ -222,8 +222,8 @@ def _numpy_views(*values: Any) -> tuple[Any, ...] | None:
                 return None
             try:
                 value = value.detach().numpy()
-            except RuntimeError:  # a torch.func transform's wrapper: no memory of its own
-                return None
+            except (RuntimeError, TypeError):  # a torch.func transform's wrapper (no memory of
+                return None  # its own), or a dtype NumPy lacks (bfloat16)
         views.append(value)
     return tuple(views)
 
@@ -402,8 +402,8 @@ def _setting(name: str) -> Any:
     and leaves the old ones)."""
     field = "threshold" if name in ("beta", "delta") else name
     return property(
-        lambda self: getattr(self._options, field),
-        lambda self, value: self._hold(self._options.changed(**{name: value})),
+        lambda self: getattr(self._current(), field),
+        lambda self, value: self._hold(self._current().changed(**{name: value})),
     )
 
 
@@ -438,6 +438,7 @@ class _Module(torch.nn.modules.loss._Loss):
             keepdims=keepdims,
         )
         self._options = options  # (before torch's __init__, which assigns `reduction`)
+        self._learnable = False
         super().__init__(reduction=options.reduction)
         self.register_buffer("weight", weight)
         self._hold(options)
@@ -452,11 +453,20 @@ class _Module(torch.nn.modules.loss._Loss):
 
     def _hold(self, options: Options) -> None:
         """Hold `options`; a `Parameter` threshold is also the module's parameter `threshold`
-        (the optimiser finds it in ``parameters()``, and it follows ``.to()`` in place)."""
+        (the optimiser finds it in ``parameters()``), which the module then reads at each call
+        (`_current`)."""
         self._options = options
         learnable = isinstance(options.threshold, torch.nn.Parameter)
-        if learnable or isinstance(getattr(self, "threshold", None), torch.nn.Parameter):
+        if learnable or self._learnable:
             self.register_parameter("threshold", options.threshold if learnable else None)
+        self._learnable = learnable
+
+    def _current(self) -> Options:
+        """The options, with the module's parameter `threshold` where it has one, as it is now:
+        ``.to()``, ``torch.func.functional_call``, parametrizations and
+        ``load_state_dict(assign=True)`` replace it (its entries are checked at the call)."""
+        learned = getattr(self, "threshold", None) if self._learnable else None
+        return self._options if learned is None else self._options._replace(threshold=learned)
 
     reduction = _setting("reduction")
     axis = _setting("axis")
@@ -475,10 +485,10 @@ class _Module(torch.nn.modules.loss._Loss):
         `where` and `avg_factor` as in `huberish.huber_loss`."""
         if self.weight is not None:
             weight = self.weight if weight is None else self.weight * weight
-        return _apply(input, target, weight, self._options, where, avg_factor)
+        return _apply(input, target, weight, self._current(), where, avg_factor)
 
     def extra_repr(self) -> str:
-        options = self._options
+        options = self._current()
         threshold = options.threshold
         if isinstance(threshold, torch.Tensor):  # its shape: the values may be many
             threshold = f"<{threshold.dtype} tensor of shape {tuple(threshold.shape)}>"

@@ -231,3 +231,30 @@ def test_jax_bfloat16_thresholds():
         d = mpmath.mpf(float(np.float32(x[index] - y[index])))
         want += element_terms("huber", float(thresholds[index[1]]), d, "float32")[0]
     np.testing.assert_allclose(float(loss), float(want), rtol=1e-6)
+
+
+def test_pseudo_huber_threshold_entry_that_rounds_to_zero():
+    """A float64 entry of 1e-50 beside float32 operands rounds to 0: the limit 0, as the number
+    1e-50 gives, with no NumPy warning (division by 0)."""
+    x, y = np.float32([0.5, 2.0, 0.0]), np.zeros(3, dtype=np.float32)
+    loss, grad, _ = hb.pseudo_huber_loss_grad_hess(x, y, reduction="none", delta=np.full(3, 1e-50))
+    want_loss, want_grad, _ = hb.pseudo_huber_loss_grad_hess(x, y, reduction="none", delta=1e-50)
+    np.testing.assert_array_equal(loss, want_loss)
+    np.testing.assert_array_equal(grad, want_grad)
+
+
+def test_dask_unknown_sizes_with_where_and_a_threshold():
+    """Operands, mask and threshold of sizes Dask does not know (indexed with one mask): lazily,
+    as the formula gives on the selected elements."""
+    da = pytest.importorskip("dask.array")
+    x, y = RNG.normal(size=(6, 5)) * 2, RNG.normal(size=(6, 5))
+    rows = np.arange(6) % 3 != 1
+    keep = da.from_array(rows, chunks=2)
+    dx, dy, where, delta = (
+        da.from_array(v, chunks=(2, 5))[keep] for v in (x, y, np.abs(x) < 2.0, 0.5 + np.abs(y))
+    )
+    got = hb.huber_loss(dx, dy, reduction="sum", where=where, delta=delta).compute()
+    d, t, w = (x - y)[rows], (0.5 + np.abs(y))[rows], (np.abs(x) < 2.0)[rows]
+    a = np.abs(d)
+    want = np.sum(np.where(a < t, 0.5 * d**2, t * (a - 0.5 * t)) * w)
+    np.testing.assert_allclose(got, want, rtol=1e-14)

@@ -668,3 +668,55 @@ def test_module_threshold_assignment_registers_a_parameter():
     torch.testing.assert_close(beta.grad, want, rtol=1e-13, atol=1e-15)
     module.beta = 0.5
     assert dict(module.named_parameters()) == {}
+
+
+def test_module_reads_its_learnable_threshold_as_torch_sets_it():
+    """The module's parameter `threshold` is what it computes with, however torch replaces it:
+    ``torch.func.functional_call`` (with its gradient), ``load_state_dict(assign=True)`` and a
+    parametrization (the usual way to keep a learned delta positive)."""
+    x, y = _pair(((3, 2), (3, 2)))
+    x, y = x.detach(), y.detach()
+    other = torch.tensor([3.0, 4.0], dtype=torch.float64)
+
+    def fresh():
+        return htorch.HuberLoss(
+            delta=torch.nn.Parameter(torch.tensor([0.5, 2.0], dtype=torch.float64))
+        )
+
+    want = _formula("huber", x, y, other).mean()
+    module = fresh()
+    swapped = torch.func.functional_call(module, {"threshold": other}, (x, y))
+    torch.testing.assert_close(swapped, want)
+    got = torch.func.grad(lambda p: torch.func.functional_call(module, p, (x, y)))(
+        {"threshold": other}
+    )
+    wanted = torch.func.grad(lambda t: _formula("huber", x, y, t).mean())(other)
+    torch.testing.assert_close(got["threshold"], wanted)
+    module = fresh()
+    module.load_state_dict({"threshold": other}, assign=True)
+    torch.testing.assert_close(module(x, y), want)
+    assert module.delta is module.threshold
+
+    class Double(torch.nn.Module):
+        def forward(self, z):
+            return 2 * z
+
+    module = fresh()
+    torch.nn.utils.parametrize.register_parametrization(module, "threshold", Double())
+    torch.testing.assert_close(
+        module(x, y),
+        _formula("huber", x, y, 2 * torch.tensor([0.5, 2.0], dtype=torch.float64)).mean(),
+    )
+
+
+def test_bfloat16_threshold_with_a_graph():
+    """A bfloat16 threshold (NumPy has no bfloat16: the fast path is not taken) is computed in
+    float32 from its rounded entries, with its gradient."""
+    x = torch.tensor([0.5, 2.0, -3.0], requires_grad=True)
+    delta = torch.tensor([1.0, 0.5, 2.0], dtype=torch.bfloat16, requires_grad=True)
+    htorch.huber_loss(x, torch.zeros(3), delta=delta, reduction="sum").backward()
+    d32 = delta.detach().float().requires_grad_()
+    x32 = x.detach().clone().requires_grad_()
+    _formula("huber", x32, torch.zeros(3), d32).sum().backward()
+    torch.testing.assert_close(x.grad, x32.grad)
+    torch.testing.assert_close(delta.grad, d32.grad.to(torch.bfloat16))
