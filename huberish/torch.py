@@ -400,10 +400,14 @@ def _setting(name: str) -> Any:
     """A module setting (`name` as the constructor calls it), read from the module's `Options`
     at each call; assigning it builds, and so validates, new options (an invalid value raises
     and leaves the old ones)."""
-    field = "threshold" if name in ("beta", "delta") else name
+    if name not in ("beta", "delta"):
+        return property(
+            lambda self: getattr(self._options, name),
+            lambda self, value: setattr(self, "_options", self._options.changed(**{name: value})),
+        )
     return property(
-        lambda self: getattr(self._current(), field),
-        lambda self, value: self._hold(self._current().changed(**{name: value})),
+        lambda self: self._current().threshold,
+        lambda self, value: self._hold(self._options.changed(**{name: value})),
     )
 
 
@@ -455,11 +459,17 @@ class _Module(torch.nn.modules.loss._Loss):
         """Hold `options`; a `Parameter` threshold is also the module's parameter `threshold`
         (the optimiser finds it in ``parameters()``), which the module then reads at each call
         (`_current`)."""
-        self._options = options
+        if torch.nn.utils.parametrize.is_parametrized(self, "threshold"):
+            msg = (
+                f"The module's threshold is parametrized: assign `threshold` (the "
+                f"parametrization's right_inverse takes it), or remove the parametrization "
+                f"before assigning `{options.threshold_name}`."
+            )
+            raise ValueError(msg)
         learnable = isinstance(options.threshold, torch.nn.Parameter)
         if learnable or self._learnable:
             self.register_parameter("threshold", options.threshold if learnable else None)
-        self._learnable = learnable
+        self._options, self._learnable = options, learnable
 
     def _current(self) -> Options:
         """The options, with the module's parameter `threshold` where it has one, as it is now:

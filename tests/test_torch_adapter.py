@@ -703,10 +703,13 @@ def test_module_reads_its_learnable_threshold_as_torch_sets_it():
 
     module = fresh()
     torch.nn.utils.parametrize.register_parametrization(module, "threshold", Double())
-    torch.testing.assert_close(
-        module(x, y),
-        _formula("huber", x, y, 2 * torch.tensor([0.5, 2.0], dtype=torch.float64)).mean(),
-    )
+    doubled = 2 * torch.tensor([0.5, 2.0], dtype=torch.float64)
+    torch.testing.assert_close(module(x, y), _formula("huber", x, y, doubled).mean())
+    module.reduction = "sum"  # (other settings stay assignable)
+    torch.testing.assert_close(module(x, y), _formula("huber", x, y, doubled).sum())
+    with pytest.raises(ValueError, match="threshold is parametrized"):
+        module.delta = 3.0
+    torch.testing.assert_close(module.delta, doubled)
 
 
 def test_bfloat16_threshold_with_a_graph():
