@@ -61,12 +61,14 @@ class Operands(NamedTuple):
     compute_dtype: Any
 
 
-def check_threshold(loss: LossName, threshold: Any) -> Any:
+def check_threshold(loss: LossName, threshold: Any, *, held: bool = False) -> Any:
     """`loss`'s threshold as a float: smooth L1's ``beta >= 0``, or a ``delta > 0``; a threshold
-    per element (`per_element`) as it is, its dtype and entries checked (its library and shape
-    need the operands: `request`)."""
+    per element (`per_element`) as it is, its dtype checked, and its entries if it is `held`
+    for later calls (a class's, a module's). Each call checks the entries again, and the
+    library and shape, with the operands (`request`): read once per call (on a GPU, reading
+    them is a synchronisation)."""
     if per_element(threshold):
-        _valid_entries(threshold, loss, xp=array_namespace(threshold))
+        _valid_entries(threshold, loss, xp=array_namespace(threshold), read=held)
         return threshold
     name, allows_zero = LOSSES[loss]
     value = _as_float(threshold, name=name)
@@ -522,13 +524,16 @@ class Options(NamedTuple):
         reduce: Any = None,
         axis: Any = None,
         keepdims: Any = False,
+        held: bool = False,
     ) -> "Options":
         """Validate the options, in torch's order: the reduction (torch's legacy arguments
-        included, with their warnings), the types of `axis`, `keepdims`, then the threshold."""
+        included, with their warnings), the types of `axis`, `keepdims`, then the threshold
+        (`held`: kept for later calls, see `check_threshold`)."""
         resolved = resolve_reduction(size_average, reduce, reduction)
         check_axis(axis, reduction=resolved)  # (the range: at each call, `normalise_axis`)
         check_keepdims(keepdims)
-        return cls(loss, check_threshold(loss, threshold), resolved, axis, bool(keepdims))
+        threshold = check_threshold(loss, threshold, held=held)
+        return cls(loss, threshold, resolved, axis, bool(keepdims))
 
     def split(self) -> tuple["Options", Any]:
         """These options without a threshold per element (None in its place: hashable), and
@@ -548,7 +553,7 @@ class Options(NamedTuple):
             **settings,
         }
         threshold = current.pop(self.threshold_name)
-        return Options.build(self.loss, threshold, **current)
+        return Options.build(self.loss, threshold, **current, held=True)
 
     @property
     def threshold_name(self) -> str:
@@ -813,8 +818,8 @@ def request(
 def _mask(where: Any, shape: Shape, operands: Operands) -> Array:
     """`where`: a boolean array of the operands' library, broadcastable to the elements."""
     where = operand(where, name="where")
-    arrays = [x for x in (operands.input, operands.target) if not _is_python_scalar(x)]
-    if _is_python_scalar(where) or not _same_library(where, arrays[0]):
+    reference = _first_array(operands)
+    if _is_python_scalar(where) or not _same_library(where, reference):
         msg = (
             f"`where` must be a boolean array of the operands' library; got {type(where).__name__}."
         )
@@ -824,7 +829,7 @@ def _mask(where: Any, shape: Shape, operands: Operands) -> Array:
         raise TypeError(msg)
     _check_fits(where, shape, name="where", what="the elements'")
     if operands.xp is not np:
-        _check_devices({"input": arrays[0], "where": where})
+        _check_devices({"input": reference, "where": where})
     return where
 
 
@@ -844,26 +849,30 @@ def _thresholds(threshold: Any, loss: LossName, shape: Shape, operands: Operands
     if xp is not np:
         _check_devices({"input": reference, name: threshold})
     if None in _shape(threshold):  # (Dask: its blocks against the operands', as Dask computes)
-        first = next(x for x in (operands.input, operands.target) if None in _shape(x))
-        threshold = _checked_lazily(threshold, first, names=(name, "input"))
-    valid = _valid_entries(threshold, loss, xp=xp)
+        first_name, first = next(
+            (n, x)
+            for n, x in (("input", operands.input), ("target", operands.target))
+            if None in _shape(x)
+        )
+        threshold = _checked_lazily(threshold, first, names=(name, first_name))
+    valid = _valid_entries(threshold, loss, xp=xp, read=True)
     with overflow_unwarned(xp):  # (beyond the dtype's range: inf, as for a number)
         threshold = _cast(threshold, operands.compute_dtype, xp=xp)
     return xp.where(valid, threshold, xp.full_like(threshold, math.nan))
 
 
-def _valid_entries(threshold: Array, loss: LossName, *, xp: Namespace) -> Array:
+def _valid_entries(threshold: Array, loss: LossName, *, xp: Namespace, read: bool) -> Array:
     """Where `threshold`'s entries are valid (smooth L1's >= 0, the others' > 0), as given: an
     entry that the computation dtype rounds to 0 is valid, as a number is. A `TypeError` for a
-    dtype that is not integer or real floating; a `ValueError` for an invalid entry where the
-    values are at hand (not on Dask, which would compute them, nor traced by JAX, batched by
-    ``torch.func.vmap`` or compiled by ``torch.compile``)."""
+    dtype that is not integer or real floating; if `read`, a `ValueError` for an invalid entry
+    where the values are at hand (not on Dask, which would compute them, nor traced by JAX,
+    batched by ``torch.func.vmap`` or compiled by ``torch.compile``)."""
     name, allows_zero = LOSSES[loss]
     if dtype_category(threshold.dtype, xp=xp) not in ("real floating", "half", "integral"):
         msg = f"`{name}` must be a number or a real array; got an array of dtype {threshold.dtype}."
         raise TypeError(msg)
     valid = threshold >= 0 if allows_zero else threshold > 0  # (False for NaN)
-    if _values_at_hand(threshold, xp=xp):
+    if read and _values_at_hand(threshold, xp=xp):
         try:
             checked = bool(xp.all(valid))
         except RuntimeError:  # a value batched by torch.func.vmap: data-dependent
@@ -900,7 +909,7 @@ def _factor(avg_factor: Any, request: Request[Any], operands: Operands) -> Array
     computation dtype and given the reduced axes, so that it broadcasts against the elements."""
     xp = operands.xp
     avg_factor = operand(avg_factor, name="avg_factor")
-    reference = next(x for x in (operands.input, operands.target) if not _is_python_scalar(x))
+    reference = _first_array(operands)
     if _is_python_scalar(avg_factor):
         values = avg_factor
     elif _same_library(avg_factor, reference) and _is_real_dtype(avg_factor):

@@ -177,6 +177,7 @@ class SmoothL1Loss(_BaseLoss):
             reduce=reduce,
             axis=axis,
             keepdims=keepdims,
+            held=True,
         )
 
     @property
@@ -232,7 +233,7 @@ class HuberLoss(_BaseLoss):
         keepdims: bool = False,
     ) -> None:
         self._options = Options.build(
-            "huber", delta, reduction=reduction, axis=axis, keepdims=keepdims
+            "huber", delta, reduction=reduction, axis=axis, keepdims=keepdims, held=True
         )
 
     @property
@@ -286,7 +287,7 @@ class PseudoHuberLoss(_BaseLoss):
         keepdims: bool = False,
     ) -> None:
         self._options = Options.build(
-            "pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims
+            "pseudo_huber", delta, reduction=reduction, axis=axis, keepdims=keepdims, held=True
         )
 
     @property

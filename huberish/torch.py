@@ -440,6 +440,7 @@ class _Module(torch.nn.modules.loss._Loss):
             reduce=reduce,
             axis=axis,
             keepdims=keepdims,
+            held=True,
         )
         self._options = options  # (before torch's __init__, which assigns `reduction`)
         self._learnable = False
