@@ -30,21 +30,6 @@ class _BaseLoss:
     def keepdims(self) -> bool:
         return self._options.keepdims
 
-    def __call__(
-        self,
-        input: ArrayT | float,
-        target: ArrayT | float,
-        weight: Array | None = None,
-        *,
-        where: Any = None,
-        avg_factor: Any = None,
-        xp: Namespace | None = None,
-    ) -> ArrayT:
-        """The loss (see `forward`)."""
-        return self._options.forward(
-            input, target, weight, where=where, avg_factor=avg_factor, xp=xp
-        )
-
     def forward(
         self,
         input: ArrayT | float,
@@ -59,6 +44,8 @@ class _BaseLoss:
         return self._options.forward(
             input, target, weight, where=where, avg_factor=avg_factor, xp=xp
         )
+
+    __call__ = forward
 
     def loss_and_grad(
         self,
