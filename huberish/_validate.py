@@ -67,10 +67,11 @@ def check_threshold(loss: LossName, threshold: Any, *, held: bool = False) -> An
     for later calls (a class's, a module's). Each call checks the entries again, and the
     library and shape, with the operands (`request`): read once per call (on a GPU, reading
     them is a synchronisation)."""
+    name, allows_zero = LOSSES[loss]
     if per_element(threshold):
+        _check_plain(threshold, name=name)
         _valid_entries(threshold, loss, xp=array_namespace(threshold), read=held)
         return threshold
-    name, allows_zero = LOSSES[loss]
     value = _as_float(threshold, name=name)
     if not (value >= 0 if allows_zero else value > 0):  # (False for NaN)
         kind = "non-negative" if allows_zero else "positive"
@@ -208,20 +209,9 @@ def operand(x: Any, *, name: str) -> Any:
         return np.asarray(x)
     if isinstance(x, int) and not isinstance(x, bool):
         return _int_as_float(x)
-    if isinstance(x, np.ma.MaskedArray):
-        msg = (
-            f"`{name}` must not be a NumPy masked array: huberish would not honour its mask; "
-            "fill or drop the masked elements first (`x.filled(value)`, `x.compressed()`)."
-        )
-        raise TypeError(msg)
+    _check_plain(x, name=name)
     if isinstance(x, np.matrix):
         return x  # rejected by `_namespace`, as not an array
-    # (COO and CSR by their flags: Dynamo's compiled backward bans reading `layout`)
-    if is_torch_array(x) and (x.is_sparse or x.is_sparse_csr):
-        msg = (
-            f"`{name}` must be a dense (strided) tensor; got layout {x.layout}: call `.to_dense()`."
-        )
-        raise TypeError(msg)
     if hasattr(x, "to_dask_array"):  # a Dask DataFrame or Series: lazily, by position
         return x.to_dask_array()
     if isinstance(x, list | tuple) or (
@@ -240,6 +230,22 @@ def operand(x: Any, *, name: str) -> Any:
             raise TypeError(msg)
         return converted
     return x
+
+
+def _check_plain(x: Any, *, name: str) -> None:
+    """NumPy masked arrays and sparse torch tensors raise `TypeError` naming the argument."""
+    if isinstance(x, np.ma.MaskedArray):
+        msg = (
+            f"`{name}` must not be a NumPy masked array: huberish would not honour its mask; "
+            "fill or drop the masked elements first (`x.filled(value)`, `x.compressed()`)."
+        )
+        raise TypeError(msg)
+    # (COO and CSR by their flags: Dynamo's compiled backward bans reading `layout`)
+    if is_torch_array(x) and (x.is_sparse or x.is_sparse_csr):
+        msg = (
+            f"`{name}` must be a dense (strided) tensor; got layout {x.layout}: call `.to_dense()`."
+        )
+        raise TypeError(msg)
 
 
 def _namespace(arguments: dict[str, Any], *, xp: Namespace | None) -> Namespace:
@@ -817,7 +823,7 @@ def request(
 
 def _mask(where: Any, shape: Shape, operands: Operands) -> Array:
     """`where`: a boolean array of the operands' library, broadcastable to the elements."""
-    where = operand(where, name="where")
+    where = _beside_dask(operand(where, name="where"), operands.xp)
     reference = _first_array(operands)
     if _is_python_scalar(where) or not _same_library(where, reference):
         msg = (
@@ -839,6 +845,9 @@ def _thresholds(threshold: Any, loss: LossName, shape: Shape, operands: Operands
     could not be checked, invalid entries NaN."""
     name = LOSSES[loss].threshold
     xp, reference = operands.xp, _first_array(operands)
+    if type(threshold) is np.ndarray and is_dask_namespace(xp):  # (its values are at hand)
+        _valid_entries(threshold, loss, xp=np, read=True)
+        threshold = _beside_dask(threshold, xp)
     if not _same_library(threshold, reference):
         msg = (
             f"`{name}` must be a number or an array of the operands' library; "
@@ -880,7 +889,11 @@ def _valid_entries(threshold: Array, loss: LossName, *, xp: Namespace, read: boo
         if not checked:
             kind = "non-negative" if allows_zero else "positive"
             count = int(xp.sum(xp.astype(~valid, xp.float32)))
-            msg = f"`{name}` must be {kind} everywhere; {count} of its entries are not."
+            verb = "is" if count == 1 else "are"
+            msg = (
+                f"`{name}` must be {kind} everywhere; {count} of its entries {verb} not "
+                f"(as its dtype, {threshold.dtype}, holds them)."
+            )
             raise ValueError(msg)
     return valid
 
@@ -908,21 +921,20 @@ def _factor(avg_factor: Any, request: Request[Any], operands: Operands) -> Array
     broadcastable to the loss shape (its values checked where they are NumPy's), cast to the
     computation dtype and given the reduced axes, so that it broadcasts against the elements."""
     xp = operands.xp
-    avg_factor = operand(avg_factor, name="avg_factor")
-    reference = _first_array(operands)
-    if _is_python_scalar(avg_factor):
-        values = avg_factor
-    elif _same_library(avg_factor, reference) and _is_real_dtype(avg_factor):
+    values = operand(avg_factor, name="avg_factor")
+    avg_factor, reference = _beside_dask(values, xp), _first_array(operands)
+    if not _is_python_scalar(avg_factor):
+        if not (_same_library(avg_factor, reference) and _is_real_dtype(avg_factor)):
+            msg = (
+                "`avg_factor` must be a number or a real array of the operands' library; "
+                f"got {type(avg_factor).__name__}."
+            )
+            raise TypeError(msg)
         _check_fits(avg_factor, request.loss_shape, name="avg_factor", what="the loss")
-        values = avg_factor if type(avg_factor) is np.ndarray else 0.0  # (else: no host sync)
-    else:
-        msg = (
-            "`avg_factor` must be a number or a real array of the operands' library; "
-            f"got {type(avg_factor).__name__}."
-        )
-        raise TypeError(msg)
+        if type(values) is not np.ndarray:
+            values = 0.0  # (values of another library: unchecked, no host synchronisation)
     if not np.all(np.asarray(values) >= 0):  # (False for NaN)
-        msg = f"`avg_factor` must be non-negative; got {avg_factor!r}."
+        msg = f"`avg_factor` must be non-negative; got {values!r}."
         raise ValueError(msg)
     if _is_python_scalar(avg_factor):
         return float(avg_factor)
@@ -931,6 +943,12 @@ def _factor(avg_factor: Any, request: Request[Any], operands: Operands) -> Array
         index = _kept_axes(request.axis, len(request.shape), avg_factor.ndim)
         avg_factor = avg_factor[index]
     return avg_factor
+
+
+def _beside_dask(x: Any, xp: Namespace) -> Any:
+    """A NumPy array beside Dask operands as a Dask array (as Dask mixes them, and as
+    `_namespace` takes NumPy operands); anything else as it is."""
+    return xp.asarray(x) if type(x) is np.ndarray and is_dask_namespace(xp) else x
 
 
 def _same_library(x: Any, other: Any) -> bool:

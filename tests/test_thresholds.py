@@ -258,3 +258,57 @@ def test_dask_unknown_sizes_with_where_and_a_threshold():
     a = np.abs(d)
     want = np.sum(np.where(a < t, 0.5 * d**2, t * (a - 0.5 * t)) * w)
     np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_masked_and_sparse_thresholds_raise_naming_them():
+    """As for the operands: a NumPy masked array (its mask would be ignored, and it hid an
+    invalid entry from the check) and a sparse torch tensor raise `TypeError` naming the
+    threshold, in the functions, the classes and the adapters."""
+    masked = np.ma.array(np.ones(5), mask=[0, 1, 0, 0, 0])
+    for call in (
+        lambda: hb.smooth_l1_loss(X, Y, beta=masked),
+        lambda: hb.huber_loss_backward(1.0, X, Y, delta=masked),
+        lambda: hb.PseudoHuberLoss(delta=masked),
+    ):
+        with pytest.raises(TypeError, match="must not be a NumPy masked array"):
+            call()
+    try:
+        from huberish import jax as hjax
+    except ImportError:
+        pass
+    else:
+        with pytest.raises(TypeError, match="`delta` must not be a NumPy masked array"):
+            hjax.huber_loss(X, Y, delta=masked)
+    torch = pytest.importorskip("torch")
+    from huberish import torch as htorch
+
+    sparse = torch.ones(5, dtype=torch.float64).to_sparse()
+    x, y = torch.as_tensor(X), torch.as_tensor(Y)
+    for call in (
+        lambda: hb.huber_loss(x, y, delta=sparse),
+        lambda: htorch.huber_loss(x, y, delta=sparse),
+        lambda: htorch.SmoothL1Loss(beta=sparse),
+    ):
+        with pytest.raises(TypeError, match=r"`(beta|delta)` must be a dense \(strided\) tensor"):
+            call()
+
+
+def test_numpy_arrays_beside_dask_operands():
+    """A NumPy threshold, `avg_factor` or `where` beside Dask operands is a Dask array, as a
+    NumPy weight is (as Dask mixes them): lazily, the NumPy result; a NumPy threshold's or
+    factor's values are at hand, so an invalid one raises at the call."""
+    da = pytest.importorskip("dask.array")
+    dx, dy = (da.from_array(v, chunks=(2, 5)) for v in (X, Y))
+    delta, factor, where = 0.5 + np.abs(Y[0]), np.asarray(7.0), np.abs(X) < 2.0
+    got = hb.huber_loss(dx, dy, delta=delta, avg_factor=factor, where=where)
+    assert isinstance(got, da.Array)
+    d, w = X - Y, where
+    a = np.abs(d)
+    want = np.sum(np.where(a < delta, 0.5 * d**2, delta * (a - 0.5 * delta)) * w) / 7.0
+    np.testing.assert_allclose(got.compute(), want, rtol=1e-14)
+    with pytest.raises(
+        ValueError, match="`delta` must be positive everywhere; 1 of its entries is"
+    ):
+        hb.huber_loss(dx, dy, delta=np.where(np.arange(5) == 2, -1.0, 1.0))
+    with pytest.raises(ValueError, match="`avg_factor` must be non-negative"):
+        hb.huber_loss(dx, dy, avg_factor=np.asarray(-1.0))
