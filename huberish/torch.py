@@ -71,10 +71,17 @@ class _ReverseLoss(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(*inputs: Any) -> Any:
-        # (one variadic parameter: `apply` binds the arguments to this signature at each call,
-        # and seven named parameters cost about 12 us more to bind; benchmarks/NOTES.md)
-        input, target, weight, where, avg_factor, threshold, settings = inputs
+    def forward(
+        input: Any,
+        target: Any,
+        weight: Any,
+        where: Any,
+        avg_factor: Any,
+        threshold: Any,
+        settings: _Settings,
+    ) -> Any:
+        # (named parameters: Dynamo passes a context to a forward whose parameters it cannot
+        # count, as for a Function without `setup_context`)
         call, extra = (
             settings.call,
             {"where": where, "avg_factor": avg_factor, "threshold": threshold},
@@ -138,6 +145,12 @@ class _Loss(_ReverseLoss):
     trace a Function that defines `jvp`: ``torch.compile`` traces `_ReverseLoss`.)"""
 
     generate_vmap_rule = True
+
+    @staticmethod
+    def forward(*inputs: Any) -> Any:
+        # (one variadic parameter: `apply` binds the arguments to forward's signature at each
+        # call, which for seven named ones costs more; benchmarks/NOTES.md, section 9)
+        return _ReverseLoss.forward(*inputs)
 
     @staticmethod
     def jvp(

@@ -1,5 +1,6 @@
 """`huberish.torch`: huberish's kernel as a torch autograd node and as nn.Modules."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -631,6 +632,34 @@ def test_threshold_forward_mode_second_order_and_transforms(kind):
     want = torch.autograd.grad(loss(x, t), (x, t))
     for a, b in zip(got, want, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+@pytest.mark.filterwarnings("ignore:<class 'torch.autograd.function.Function'> should not be")
+@pytest.mark.parametrize("no_grad", [False, True], ids=["plain", "no_grad"])
+@pytest.mark.parametrize("kind", THRESHOLDS)
+def test_torch_compile_without_a_gradient_needed(kind, no_grad):
+    """``torch.compile(fullgraph=True)`` of a call whose operands need no gradient (an
+    evaluation loop), where Dynamo calls the Function's forward itself: the loss of the
+    float64 reference, with and without ``torch.no_grad``."""
+    function, name = THRESHOLDS[kind]
+    x, y = (v.detach() for v in _pair(((4, 3), (4, 3))))
+    torch._dynamo.reset()  # (tests may use Dynamo's internals)
+    compiled = torch.compile(
+        lambda a, b: function(a, b, reduction="sum", **{name: 0.5}), fullgraph=True, backend="eager"
+    )
+    with torch.no_grad() if no_grad else contextlib.nullcontext():
+        got = compiled(x, y)
+    scale = 0.5 if kind == "huber" else 1.0  # (Huber: delta * smooth_l1(beta=delta))
+    want, _, _ = reference(
+        x.numpy(),
+        y.numpy(),
+        beta=0.5,
+        scale=scale,
+        reduction="sum",
+        pseudo_huber=kind == "pseudo_huber",
+    )
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-14)
 
 
 def test_module_with_a_learnable_delta():
