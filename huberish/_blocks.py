@@ -5,7 +5,7 @@ Here each block's temporaries stay in cache: the operands are read once, the gra
 once, into a freshly allocated array, and the peak extra memory is that array plus a few blocks
 per thread. A block is half the L2 cache of a core (`block_bytes`), and at most two
 block temporaries are alive at a time, each released before the next block's are made (more of
-them made glibc return memory to the kernel and fault it back: ~17% of a 1e7 call). Tasks of
+them made glibc return memory to the kernel and fault it back: benchmarks/NOTES.md, 1.1). Tasks of
 blocks are shared among threads (NumPy releases the GIL in its loops); the per-block loss sums
 are combined in block order, so the result does not depend on the number of threads.
 """
@@ -26,10 +26,8 @@ if TYPE_CHECKING:
     from ._kernel import Request
 
 __all__ = [
-    "COLUMNS",
     "MIN_SIZE",
     "MIN_SIZE_PER_THREAD",
-    "ROWS",
     "TASK_BYTES",
     "block_bytes",
     "bytes_per_block",
@@ -188,34 +186,25 @@ def evaluate(
     gradient = None if gradient is None else np.reshape(gradient, shape)
     if keep_elements:
         return np.reshape(element_loss, shape), gradient
-    return (np.sum(np.stack(partial)) if loss else None), gradient
+    return (sum_all(np.stack(partial), xp=np) if loss else None), gradient
 
 
 def sum_all(x: Array, *, xp: Namespace) -> Array:
-    """``xp.sum(x)`` over all axes; on a NumPy array, by columns.
+    """``xp.sum(x)`` over all axes; a NumPy float32 array's accumulated in float64, then
+    rounded to float32 (inf beyond its range: call it where NumPy's overflow warnings are off,
+    `huberish._compat.overflow_unwarned`).
 
-    The rows of ``(ROWS, COLUMNS)`` pieces of `x` are added first (whole rows at a time), then
-    the column sums pairwise: faster than NumPy's pairwise sum and as accurate, since each
-    column sums at most `ROWS` elements, as NumPy's pairwise leaves do. The order of additions
-    is fixed, so the result is the same on every CPU, unlike a BLAS dot product's (measured:
-    benchmarks/NOTES.md, section 8).
+    A float32 sum of many equal terms errs by several float32 roundings, pairwise (NumPy's) as
+    well as by a BLAS dot product (whose order also depends on the CPU); accumulated in float64
+    it errs by far less than the result's own rounding, the same on every CPU, at a measured
+    cost (benchmarks/NOTES.md, section 10).
     """
     if type(x) is not np.ndarray:
         return xp.sum(x)
-    if x.size < 8 * COLUMNS or not x.flags.c_contiguous:
-        return np.add.reduce(x, axis=None)  # (`numpy.sum` without its Python wrapper)
-    flat = np.reshape(x, (-1,))
-    rows = min(ROWS, flat.size // COLUMNS)
-    head = flat.size - flat.size % (rows * COLUMNS)
-    columns = np.add.reduce(np.reshape(flat[:head], (-1, rows, COLUMNS)), axis=1)
-    total = np.add.reduce(columns, axis=None)
-    return total + np.add.reduce(flat[head:]) if head < flat.size else total
-
-
-COLUMNS = 1024
-"""Columns of `sum_all`'s pieces: a row of 4 KiB of float32 stays in L1 with its sum."""
-ROWS = 128
-"""Rows of `sum_all`'s pieces, at most."""
+    # (`np.add.reduce`: `numpy.sum` without its Python wrapper, which costs a small call)
+    if x.dtype != np.float32:
+        return np.add.reduce(x, axis=None)
+    return np.add.reduce(x, axis=None, dtype=np.float64).astype(np.float32)
 
 
 def workers(size: int, tasks: int) -> int:
