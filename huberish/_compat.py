@@ -78,8 +78,8 @@ def clip(x: Array, low: float, high: float, *, xp: Namespace) -> Array:
     """``xp.clip(x, min=low, max=high)`` with Python-scalar bounds.
 
     On Dask, ``maximum`` then ``minimum``: array-api-compat's Dask ``clip`` broadcasts scalar
-    bounds to full-size Dask arrays, which stops the graph from streaming (measured: 6.8 GB peak
-    instead of 0.35 GB for two 1.6 GB float32 operands).
+    bounds to full-size Dask arrays, which stops the graph from streaming (its peak memory
+    grows with the operands instead of staying a few blocks).
 
     On a NumPy array, the array's ``clip`` method: ``numpy.clip`` is a Python wrapper around it
     (same result; benchmarks/NOTES.md, section 3).

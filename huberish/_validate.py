@@ -367,7 +367,7 @@ def _python_scalar_in(x: float, dtype: Any, *, xp: Namespace) -> float:
     return math.copysign(math.inf, x) if rounds_to_infinity(x, dtype, xp=xp) else x
 
 
-def _cast(x: Array, dtype: Any, *, xp: Namespace) -> Array:
+def _to_compute(x: Array, dtype: Any, *, xp: Namespace) -> Array:
     """An operand (or a Python scalar) as the computation `dtype` will see it."""
     if _is_python_scalar(x):  # beyond the dtype's range: its inf, as a cast gives, unwarned
         return _python_scalar_in(x, dtype, xp=xp)
@@ -655,7 +655,7 @@ def validate(
     if key is not None and (known := _VALIDATED.get(key)) is not None:
         if grad_output is not None:  # (a scalar, see `_key`)
             grad_output = operand(grad_output, name="grad_output")
-            grad_output = _cast(grad_output, known.compute_dtype, xp=known.xp)
+            grad_output = _to_compute(grad_output, known.compute_dtype, xp=known.xp)
         return known.with_operands(input, target, weight, grad_output)
     operands = check_operands(input, target, weight, grad_output, xp=xp)
     if size_average is not None or reduce is not None:  # torch: legacy, then broadcasting
@@ -765,7 +765,7 @@ def request(
     weight = operands.weight
     if weight is not None:
         _check_fits(weight, shape, name="weight", what="the loss")
-        weight = _cast(weight, compute_dtype, xp=xp)
+        weight = _to_compute(weight, compute_dtype, xp=xp)
     size = _count(shape)
     count = size if axis is None else _count(shape[a] for a in axis)
     terms_of = coefficients(
@@ -784,8 +784,8 @@ def request(
     result: Request[Any] = Request(
         xp,
         terms_of,
-        _cast(operands.input, compute_dtype, xp=xp),
-        _cast(operands.target, compute_dtype, xp=xp),
+        _to_compute(operands.input, compute_dtype, xp=xp),
+        _to_compute(operands.target, compute_dtype, xp=xp),
         weight,
         None,
         shape,
@@ -805,7 +805,7 @@ def request(
     if grad_output is not None:
         loss_shape = result.loss_shape
         _check_fits(grad_output, loss_shape, name="grad_output", what="the loss")
-        grad_output = _cast(grad_output, compute_dtype, xp=xp)
+        grad_output = _to_compute(grad_output, compute_dtype, xp=xp)
         if axis is not None and not keepdims and not _is_python_scalar(grad_output):
             grad_output = grad_output[_kept_axes(axis, len(shape), grad_output.ndim)]
         result.grad_output = grad_output
@@ -866,7 +866,7 @@ def _thresholds(threshold: Any, loss: LossName, shape: Shape, operands: Operands
         threshold = _checked_lazily(threshold, first, names=(name, first_name))
     valid = _valid_entries(threshold, loss, xp=xp, read=True)
     with overflow_unwarned(xp):  # (beyond the dtype's range: inf, as for a number)
-        threshold = _cast(threshold, operands.compute_dtype, xp=xp)
+        threshold = _to_compute(threshold, operands.compute_dtype, xp=xp)
     return xp.where(valid, threshold, xp.full_like(threshold, math.nan))
 
 
@@ -911,9 +911,8 @@ def _values_at_hand(x: Array, *, xp: Namespace) -> bool:
 
 
 def _first_array(operands: Operands) -> Any:
-    """The first of `input` and `target` that is an array (NumPy's 0-d one if neither is)."""
-    arrays = [x for x in (operands.input, operands.target) if not _is_python_scalar(x)]
-    return arrays[0] if arrays else np.asarray(0.0)
+    """The first of `input` and `target` that is an array (`_namespace`: one of them is)."""
+    return next(x for x in (operands.input, operands.target) if not _is_python_scalar(x))
 
 
 def _factor(avg_factor: Any, request: Request[Any], operands: Operands) -> Array | float:
@@ -938,7 +937,7 @@ def _factor(avg_factor: Any, request: Request[Any], operands: Operands) -> Array
         raise ValueError(msg)
     if _is_python_scalar(avg_factor):
         return float(avg_factor)
-    avg_factor = _cast(avg_factor, request.compute_dtype, xp=xp)
+    avg_factor = _to_compute(avg_factor, request.compute_dtype, xp=xp)
     if request.axis is not None and not request.keepdims:
         index = _kept_axes(request.axis, len(request.shape), avg_factor.ndim)
         avg_factor = avg_factor[index]

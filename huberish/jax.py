@@ -176,8 +176,9 @@ def _operands(scalars: tuple[Any, Any], input: Any, target: Any) -> tuple[Any, A
     )
 
 
-def _is_python_scalar(x: Any) -> bool:
-    # NumPy scalars subclass float (np.float64) or are arrays of their dtype: not Python scalars.
+def _stays_static(x: Any) -> bool:
+    """Whether `x` is a Python number, which stays static (never traced). NumPy scalars
+    subclass float (np.float64) or are arrays of their dtype: they are not."""
     return isinstance(x, int | float) and not isinstance(x, np.generic)
 
 
@@ -207,16 +208,16 @@ def _apply(
     input, target = operand(input, name="input"), operand(target, name="target")
     weight = None if weight is None else operand(weight, name="weight")
     operands = (input, target) if weight is None else (input, target, weight)
-    if not all(_is_python_scalar(v) or _is_numeric_array(v) for v in operands):
+    if not all(_stays_static(v) or _is_numeric_array(v) for v in operands):
         call.forward(input, target, weight)  # raises huberish's error naming the argument
-    scalars = tuple(x if _is_python_scalar(x) else None for x in (input, target))
+    scalars = tuple(x if _stays_static(x) else None for x in (input, target))
     input, target = (
         None if s is not None else jnp.asarray(x)
         for x, s in zip((input, target), scalars, strict=True)
     )
     call, threshold = call.split()  # (a threshold per element is an operand, not a setting)
     weight, where, avg_factor, threshold = (
-        v if v is None or _is_python_scalar(v) else jnp.asarray(v)
+        v if v is None or _stays_static(v) else jnp.asarray(v)
         for v in (weight, where, avg_factor, threshold)
     )
     return _loss(call, scalars, input, target, weight, where, avg_factor, threshold)
