@@ -32,9 +32,9 @@ __all__ = [
     "block_bytes",
     "bytes_per_block",
     "evaluate",
-    "sum_all",
     "takes",
     "threads",
+    "total",
     "workers",
 ]
 
@@ -139,7 +139,7 @@ def evaluate(
     The loss is the sum of the (weighted, 'mean'-divided) element losses, 0-d; or, with
     `keep_elements`, the element losses themselves. `input`, `target` and `weight` are NumPy
     arrays of one shape and dtype (`weight` may also be a Python float); `grad_output` is a
-    Python scalar or 0-d (see `takes`). Each block's loss is summed on its own (`sum_all`),
+    Python scalar or 0-d (see `takes`). Each block's loss is summed on its own (`total`),
     and the block sums are added in block order, so the total is the same whichever thread
     runs which block, on every CPU.
     """
@@ -161,7 +161,7 @@ def evaluate(
         with overflow_unwarned(np):
             for lo in range(start, min(start + span, n), block):
                 hi = min(lo + block, n)
-                total, g, *_ = weighted_terms(
+                losses, g, *_ = weighted_terms(
                     x[lo:hi] - y[lo:hi],
                     w if w is None or isinstance(w, float) else w[lo:hi],
                     grad_output,
@@ -171,40 +171,47 @@ def evaluate(
                     xp=np,
                 )
                 if keep_elements:
-                    element_loss[lo:hi] = total
-                elif total is not None:
-                    sums.append(sum_all(total, xp=np))
+                    element_loss[lo:hi] = losses
+                elif losses is not None:
+                    sums.append(total(losses, xp=np))
                 if g is not None:
                     gradient[lo:hi] = g
-                del g, total  # at most two block temporaries alive
+                del g, losses  # at most two block temporaries alive
         return sums
 
     starts = range(0, n, span)
     count = workers(n, len(starts))
     tasks = map(task, starts) if count == 1 else _pool(count).map(task, starts)
-    partial = [total for sums in tasks for total in sums]
+    partial = [block_sum for sums in tasks for block_sum in sums]
     gradient = None if gradient is None else np.reshape(gradient, shape)
     if keep_elements:
         return np.reshape(element_loss, shape), gradient
-    return (sum_all(np.stack(partial), xp=np) if loss else None), gradient
+    return (total(np.stack(partial), xp=np) if loss else None), gradient
 
 
-def sum_all(x: Array, *, xp: Namespace) -> Array:
-    """``xp.sum(x)`` over all axes; a NumPy float32 array's accumulated in float64, then
-    rounded to float32 (inf beyond its range: call it where NumPy's overflow warnings are off,
-    `huberish._compat.overflow_unwarned`).
+def total(
+    x: Array,
+    *,
+    axis: int | tuple[int, ...] | None = None,
+    keepdims: Any = False,  # (a bool: NumPy's stubs take only a literal one)
+    xp: Namespace,
+) -> Array:
+    """``xp.sum(x, axis=axis, keepdims=keepdims)``; a NumPy float32 array's accumulated in
+    float64, then rounded to float32 (inf beyond its range: call it where NumPy's overflow
+    warnings are off, `huberish._compat.overflow_unwarned`).
 
-    A float32 sum of many equal terms errs by several float32 roundings, pairwise (NumPy's) as
-    well as by a BLAS dot product (whose order also depends on the CPU); accumulated in float64
-    it errs by far less than the result's own rounding, the same on every CPU, at a measured
-    cost (benchmarks/NOTES.md, section 10).
+    A float32 sum of many equal terms errs by several float32 roundings, pairwise (NumPy's,
+    over all axes), by a BLAS dot product (whose order also depends on the CPU) and most of all
+    along an outer axis (NumPy adds its rows one after another); accumulated in float64 it errs
+    by far less than the result's own rounding, the same on every CPU, at a measured cost
+    (benchmarks/NOTES.md, section 10).
     """
     if type(x) is not np.ndarray:
-        return xp.sum(x)
+        return xp.sum(x, axis=axis, keepdims=keepdims)
     # (`np.add.reduce`: `numpy.sum` without its Python wrapper, which costs a small call)
     if x.dtype != np.float32:
-        return np.add.reduce(x, axis=None)
-    return np.add.reduce(x, axis=None, dtype=np.float64).astype(np.float32)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, dtype=np.float64, keepdims=keepdims).astype(np.float32)
 
 
 def workers(size: int, tasks: int) -> int:

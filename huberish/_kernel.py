@@ -231,8 +231,8 @@ def derivative(request: Request[Any], operand: str) -> Array:
     'weighted_mean', a quotient, ``(l - loss) / total``. The threshold's: its weighted term
     over its divisor. 0 at excluded elements. In the computation dtype."""
     xp, by_weight = request.xp, operand == "weight"
-    d, weight, included, divisor, _, terms_of = _residual(request)
     with overflow_unwarned(xp):
+        d, weight, included, divisor, _, terms_of = _residual(request)
         terms = weighted_terms(
             d,
             None if by_weight else weight,
@@ -292,9 +292,9 @@ def _reduce(element_loss: Array, request: Request[Any], count: Array | None = No
     if request.reduction == "none":
         return element_loss
     if request.axis is None:
-        total = _kept(blocks.sum_all(element_loss, xp=xp), request)
+        total = _kept(blocks.total(element_loss, xp=xp), request)
     else:
-        total = xp.sum(element_loss, axis=request.axis, keepdims=request.keepdims)
+        total = blocks.total(element_loss, axis=request.axis, keepdims=request.keepdims, xp=xp)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).
     if count is not None:
         if not request.keepdims:
@@ -352,10 +352,12 @@ def _divisor(
     if reduction == "mean" and factor is None:
         if included is None and request.count == request.count:  # (NaN != NaN: unknown)
             return None, None
-        count = xp.sum(xp.ones_like(d) if included is None else included, axis=axis, keepdims=True)
+        count = blocks.total(
+            xp.ones_like(d) if included is None else included, axis=axis, keepdims=True, xp=xp
+        )
         return xp.where(count > 0, count, xp.ones_like(count)), count
     if factor is None:  # 'weighted_mean'
-        factor = xp.sum(weight * xp.ones_like(d), axis=axis, keepdims=True)
+        factor = blocks.total(weight * xp.ones_like(d), axis=axis, keepdims=True, xp=xp)
     return xp.where(factor == 0, xp.full_like(factor, math.inf), factor), None
 
 
@@ -373,5 +375,5 @@ def _sum_to_shape(grad: Array, shape: Shape, *, xp: Namespace) -> Array:
     if not axes:
         return grad
     with overflow_unwarned(xp):  # (a sum beyond the range is inf, silently, as in torch)
-        total = xp.sum(grad, axis=axes, keepdims=True)
+        total = blocks.total(grad, axis=axes, keepdims=True, xp=xp)
     return total[(0,) * lead + (...,)]  # (not `reshape`: Dask's sizes may be unknown)
