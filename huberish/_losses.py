@@ -383,7 +383,8 @@ def _pseudo_huber(
     ``delta u / h``, second derivative ``1 / h**3``, derivative for delta
     ``delta u**4 / (h (h + 1)**2)``. Two forms keep every step finite and accurate: for
     ``|u| < 1``, ``h - 1 = u**2 / (h + 1)`` (no cancellation); for ``|u| >= 1``, with
-    ``v = 1 / |u|``, ``h = |u| sqrt(1 + v**2)`` (no overflow of ``u**2``; an infinite residual
+    ``v = 1 / |u|``, ``h = |u| sqrt(1 + v**2)`` and the loss ``delta |d| / (sqrt(1 + v**2) +
+    v)``, the same identity (no overflow of ``u**2``, no cancellation; an infinite residual
     gives loss inf, gradient +-delta and second derivative 0). NaN gives NaN.
     """
     number = isinstance(delta, float)
@@ -411,7 +412,8 @@ def _pseudo_huber(
     hs, hl = xp.sqrt(us * us + 1.0), xp.sqrt(v * v + 1.0)
     # delta * u and delta**2 are never formed (they under- or overflow for a tiny or huge
     # delta, and u may be subnormal): the |u| < 1 form uses d, the |u| >= 1 form
-    # delta * (|d| h_l - delta) and delta * sign(d) / h_l (for |u| >= 1, `us` is sign(d)).
+    # delta * |d| / (h_l + v) (h - 1 = u**2 / (h + 1): no cancellation, where |d| h_l - delta
+    # lost bits near |u| = 1) and delta * sign(d) / h_l (for |u| >= 1, `us` is sign(d)).
     # (|d| >= delta beyond the dtype's range only for |d| = inf: a bound that stays finite)
     if number:
         shift = delta if delta < 3.4e38 else min(delta, float(xp.finfo(d.dtype).max))
@@ -425,7 +427,7 @@ def _pseudo_huber(
         return _scale(x, delta) if number else x * delta
 
     return Terms(
-        xp.where(small, ds * (ds / (hs + 1.0)), scale(xp.abs(d) * hl - shift)) if loss else None,
+        xp.where(small, ds * (ds / (hs + 1.0)), scale(xp.abs(d) / (hl + v))) if loss else None,
         xp.where(small, ds / hs, scale(us / hl)) if grad else None,
         xp.where(small, (1.0 / hs) ** 3, (v / hl) ** 3) if hess else None,
         xp.where(small, ds * us**3 / (hs * (hs + 1.0) ** 2), xp.abs(d) / hl * ((hl - v) / (hl + v)))
