@@ -249,7 +249,7 @@ def derivative(request: Request[Any], operand: str) -> Array:
         derivative = terms.loss
         if request.reduction == "weighted_mean" and weight is not None:  # (over the total)
             axis = tuple(range(d.ndim)) if request.axis is None else request.axis
-            loss = xp.sum(weight * derivative, axis=axis, keepdims=True)
+            loss = blocks.total(weight * derivative, axis=axis, keepdims=True, xp=xp)
             derivative = derivative - loss / divisor
     return derivative if included is None else derivative * included
 
@@ -291,10 +291,7 @@ def _reduce(element_loss: Array, request: Request[Any], count: Array | None = No
     xp = request.xp
     if request.reduction == "none":
         return element_loss
-    if request.axis is None:
-        total = _kept(blocks.total(element_loss, xp=xp), request)
-    else:
-        total = blocks.total(element_loss, axis=request.axis, keepdims=request.keepdims, xp=xp)
+    total = blocks.total(element_loss, axis=request.axis, keepdims=request.keepdims, xp=xp)
     # An empty 'mean' is NaN, as in torch (0 * nan: no NumPy warning).
     if count is not None:
         if not request.keepdims:
