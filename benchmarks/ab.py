@@ -68,27 +68,36 @@ def best_of(call, number: int) -> float:
 
 
 def torch_rows(before, repeats: int) -> None:
-    """The torch adapter, forward + backward (float32 'mean'), against torch's own loss."""
+    """The torch adapter (float32 'mean') against torch's own loss: forward + backward, and the
+    forward alone under ``torch.no_grad`` (an evaluation loop)."""
     import torch
 
     import huberish.torch as new_torch
 
     old_torch = importlib.import_module(before.__name__ + ".torch")
-    print("\n| torch adapter, fwd + bwd | n | new | new / before | new / torch |")
-    print("|---|---:|---:|---:|---:|")
-    for n in (256, 65_536, 1_000_000):
-        x = torch.randn(n, requires_grad=True)
-        y = torch.randn(n)
 
-        def step(loss, x=x, y=y):
-            return torch.autograd.grad(loss(x, y), x)
+    def step(loss, x, y):
+        return torch.autograd.grad(loss(x, y), x)
 
-        contestants = {
-            "new": partial(step, new_torch.smooth_l1_loss),
-            "before": partial(step, old_torch.smooth_l1_loss),
-            "torch": partial(step, torch.nn.functional.smooth_l1_loss),
-        }
-        row(contestants, f"| smooth_l1_loss | {n:.0e} |", n, repeats, columns=("before", "torch"))
+    @torch.no_grad()
+    def evaluate(loss, x, y):
+        return loss(x, y)
+
+    for title, call in (("fwd + bwd", step), ("forward under no_grad", evaluate)):
+        print(f"\n| torch adapter, {title} | n | new | new / before | new / torch |")
+        print("|---|---:|---:|---:|---:|")
+        for n in (256, 65_536, 1_000_000):
+            x, y = torch.randn(n, requires_grad=True), torch.randn(n)
+            contestants = {
+                who: partial(call, loss, x, y)
+                for who, loss in (
+                    ("new", new_torch.smooth_l1_loss),
+                    ("before", old_torch.smooth_l1_loss),
+                    ("torch", torch.nn.functional.smooth_l1_loss),
+                )
+            }
+            label = f"| smooth_l1_loss | {n:.0e} |"
+            row(contestants, label, n, repeats, columns=("before", "torch"))
 
 
 def row(contestants: dict, label: str, n: int, repeats: int, columns: tuple[str, ...]) -> None:

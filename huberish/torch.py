@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from torch.autograd import forward_ad
 
 from ._adapters import check_shapes, derivative, hessian, reduce_tangent
 from ._compat import array_namespace
@@ -87,7 +88,7 @@ class _ReverseLoss(torch.autograd.Function):
             {"where": where, "avg_factor": avg_factor, "threshold": threshold},
         )
         if settings.keep:
-            return _loss_and_grad(input, target, weight, call, extra)
+            return _kernel(call.loss_and_grad, input, target, weight, extra)
         loss = call.forward(input, target, weight, **extra)
         return loss, loss.new_empty(0)
 
@@ -197,20 +198,21 @@ def _summed(gradient: torch.Tensor, operand: torch.Tensor) -> torch.Tensor:
     return gradient.sum_to_size(operand.shape).to(operand.dtype)
 
 
-def _loss_and_grad(
-    input: Any, target: Any, weight: Any, call: Options, extra: dict[str, Any]
-) -> tuple[Any, Any]:
-    """The loss and its gradient for `input`, validated, from the generic kernel.
+def _kernel(method: Any, input: Any, target: Any, weight: Any, extra: dict[str, Any]) -> Any:
+    """`method` (``Options.forward`` or ``Options.loss_and_grad``) on the operands.
 
-    Plain CPU tensors are handed to it as NumPy arrays sharing their memory, so that its NumPy
-    path (blocks, threads, less dispatch per operation) computes them; the results come back as
-    tensors sharing the NumPy results' memory (measured: benchmarks/NOTES.md).
+    Plain CPU tensors of `_one_float_dtype` are handed to it as NumPy arrays sharing their
+    memory, so that the generic kernel's NumPy path (blocks, threads, less dispatch per
+    operation) computes them; the results come back as tensors sharing the NumPy results'
+    memory (measured: benchmarks/NOTES.md). Other operands go to it as they are.
     """
     arrays = _numpy_views(input, target, weight, *extra.values())
-    if arrays is None:
-        return tuple(call.loss_and_grad(input, target, weight, **extra, xp=_XP))
-    loss, grad = call.loss_and_grad(*arrays[:3], **dict(zip(extra, arrays[3:], strict=True)))
-    return _from_numpy(loss), _from_numpy(grad)
+    if arrays is None or not _one_float_dtype(input, target, weight):
+        results = method(input, target, weight, **extra)
+        # (a plain tuple: the vmap rule torch generates fails on a named tuple)
+        return tuple(results) if isinstance(results, tuple) else results
+    results = method(*arrays[:3], **dict(zip(extra, arrays[3:], strict=True)))
+    return tuple(map(_from_numpy, results)) if isinstance(results, tuple) else _from_numpy(results)
 
 
 _VIEWABLE = (torch.Tensor, torch.nn.Parameter)
@@ -242,20 +244,35 @@ def _from_numpy(value: Any) -> torch.Tensor:
     return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
-def _keeps_gradient(input: Any, target: Any, weight: Any, call: Options) -> bool:
-    """Whether `call.loss_and_grad`'s gradient, times `grad_output`, is the backward for both
-    operands: float32 or float64 operands of one dtype and shape (or a Python-scalar target,
-    which gets no gradient), a weight of that dtype, the loss over all axes."""
-    if call.axis is not None or not isinstance(input, torch.Tensor):
-        return False
-    if input.dtype not in (torch.float32, torch.float64):
+def _one_float_dtype(input: Any, target: Any, weight: Any) -> bool:
+    """Whether the operands are float32 or float64 tensors of one dtype (a target may be a
+    Python number, a weight None): NumPy's type promotion then agrees with torch's."""
+    if not isinstance(input, torch.Tensor) or input.dtype not in (torch.float32, torch.float64):
         return False
     if isinstance(target, torch.Tensor):
-        if target.dtype != input.dtype or target.shape != input.shape:
+        if target.dtype != input.dtype:
             return False
     elif not isinstance(target, float | int) or isinstance(target, bool):
         return False
     return weight is None or (isinstance(weight, torch.Tensor) and weight.dtype == input.dtype)
+
+
+def _keeps_gradient(input: Any, target: Any, weight: Any, call: Options) -> bool:
+    """Whether `call.loss_and_grad`'s gradient, times `grad_output`, is the backward for both
+    operands: operands of `_one_float_dtype` and one shape (or a Python-scalar target, which
+    gets no gradient), the loss over all axes."""
+    same_shape = not isinstance(target, torch.Tensor) or target.shape == input.shape
+    return call.axis is None and _one_float_dtype(input, target, weight) and same_shape
+
+
+def _recorded(value: Any) -> bool:
+    """Whether autograd records what is computed from `value`: a tensor that requires grad
+    while grad mode is on, or a forward-mode dual tensor."""
+    if not isinstance(value, torch.Tensor):
+        return False
+    if value.requires_grad and torch.is_grad_enabled():
+        return True
+    return forward_ad.unpack_dual(value).tangent is not None  # type: ignore[no-untyped-call]
 
 
 def _broadcast_shape(input: Any, target: Any) -> torch.Size:
@@ -322,6 +339,9 @@ def _apply(
     operands = (input, target, weight, where, avg_factor, threshold)
     if torch.compiler.is_compiling():
         return _ReverseLoss.apply(*operands, _Settings(call, keep=False))[0]  # type: ignore[no-untyped-call,no-any-return]
+    if not any(map(_recorded, operands)):  # (no_grad, evaluation): no autograd node is needed
+        extra = {"where": where, "avg_factor": avg_factor, "threshold": threshold}
+        return _kernel(call.forward, input, target, weight, extra)  # type: ignore[no-any-return]
     # Keep the forward's element gradient when autograd records a graph through an operand.
     # Under the torch.func transforms it goes unused (their backward builds a graph, so it
     # takes the second-order path), at the cost of a gradient computed in the forward.

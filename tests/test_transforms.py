@@ -139,6 +139,8 @@ TORCH_TRANSFORMS = {
         lambda a, b, t: tf.jvp(lambda u: f(u, b), (a,), (t,))
     )(x.unsqueeze(1), y.unsqueeze(1), tx.unsqueeze(1)),
     "forward_ad": _forward_ad,
+    # (a dual operand needs the autograd node though grad mode is off)
+    "forward_ad(no_grad)": lambda *args: torch.no_grad()(_forward_ad)(*args),
     "double_backward": _double_backward,
 }
 
