@@ -83,13 +83,10 @@ class _ReverseLoss(torch.autograd.Function):
     ) -> Any:
         # (named parameters: Dynamo passes a context to a forward whose parameters it cannot
         # count, as for a Function without `setup_context`)
-        call, extra = (
-            settings.call,
-            {"where": where, "avg_factor": avg_factor, "threshold": threshold},
-        )
+        operands = (input, target, weight, where, avg_factor, threshold)
         if settings.keep:
-            return _kernel(call.loss_and_grad, input, target, weight, extra)
-        loss = call.forward(input, target, weight, **extra)
+            return _kernel("loss_and_grad", settings.call, operands, _numpy_views(*operands))
+        loss = _kernel("forward", settings.call, operands, None)
         return loss, loss.new_empty(0)
 
     @staticmethod
@@ -99,7 +96,9 @@ class _ReverseLoss(torch.autograd.Function):
         ctx.mark_non_differentiable(kept)
         tensors = [t if isinstance(t, torch.Tensor) else None for t in operands]
         ctx.save_for_backward(*tensors, kept)
-        ctx.save_for_forward(*tensors)
+        # (`kept` too, which `jvp` does not read: torch's generated vmap rule keeps one set of
+        # batch dimensions, of the tensors saved last, for the backward as for `jvp`)
+        ctx.save_for_forward(*tensors, kept)
         ctx.scalars = [None if isinstance(t, torch.Tensor) else t for t in operands]
         ctx.call, ctx.keep = settings.call, settings.keep
         ctx.output_shape, ctx.output_dtype = loss.shape, loss.dtype
@@ -107,8 +106,12 @@ class _ReverseLoss(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor, _: Any) -> tuple[Any, ...]:
         wanted = ctx.needs_input_grad
-        second_order = torch.is_grad_enabled()  # a graph of the gradients is being built
         input, target, weight, extra = _operands(ctx)
+        # A graph of the gradients is being built, or a torch.func transform may differentiate
+        # them (``hessian`` under ``torch.no_grad`` runs this backward in no-grad mode).
+        second_order = torch.is_grad_enabled() or any(
+            map(_transformed, (grad_output, input, target))
+        )
         grad_weight = grad_threshold = None
         if wanted[2]:
             by_weight = derivative(ctx.call, "weight", input, target, weight, **extra)
@@ -198,22 +201,25 @@ def _summed(gradient: torch.Tensor, operand: torch.Tensor) -> torch.Tensor:
     return gradient.sum_to_size(operand.shape).to(operand.dtype)
 
 
-def _kernel(method: Any, input: Any, target: Any, weight: Any, extra: dict[str, Any]) -> Any:
-    """`method` (``Options.forward`` or ``Options.loss_and_grad``) on the operands.
+def _kernel(name: str, call: Options, operands: tuple[Any, ...], arrays: Any) -> Any:
+    """``call.forward`` or ``call.loss_and_grad`` (`name`) of `operands` (input, target,
+    weight, where, avg_factor, threshold), validated, from the generic kernel.
 
-    Plain CPU tensors of `_one_float_dtype` are handed to it as NumPy arrays sharing their
-    memory, so that the generic kernel's NumPy path (blocks, threads, less dispatch per
-    operation) computes them; the results come back as tensors sharing the NumPy results'
-    memory (measured: benchmarks/NOTES.md). Other operands go to it as they are.
+    Given `arrays`, NumPy views of the operands, where they are `_uniform`, the kernel's NumPy
+    path (blocks, threads, less dispatch per operation) computes on them; the results come back
+    as tensors sharing the NumPy results' memory (measured: benchmarks/NOTES.md).
     """
-    arrays = _numpy_views(input, target, weight, *extra.values())
-    if arrays is None or not _one_float_dtype(input, target, weight):
-        results = method(input, target, weight, **extra)
-        # (a plain tuple: the vmap rule torch generates fails on a named tuple)
-        return tuple(results) if isinstance(results, tuple) else results
-    results = method(*arrays[:3], **dict(zip(extra, arrays[3:], strict=True)))
-    return tuple(map(_from_numpy, results)) if isinstance(results, tuple) else _from_numpy(results)
+    on_numpy = arrays is not None and _uniform(operands, call)
+    values = arrays if on_numpy else operands
+    results = getattr(call, name)(*values[:3], **dict(zip(_EXTRA, values[3:], strict=True)))
+    if not isinstance(results, tuple):
+        return _from_numpy(results) if on_numpy else results
+    # (a plain tuple: the vmap rule torch generates fails on a named tuple)
+    return tuple(map(_from_numpy, results)) if on_numpy else tuple(results)
 
+
+_EXTRA = ("where", "avg_factor", "threshold")
+"""The kernel's keyword operands, after `input`, `target` and `weight`."""
 
 _VIEWABLE = (torch.Tensor, torch.nn.Parameter)
 """Tensor types that are plain memory (not subclasses such as fake or distributed tensors)."""
@@ -244,35 +250,57 @@ def _from_numpy(value: Any) -> torch.Tensor:
     return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
-def _one_float_dtype(input: Any, target: Any, weight: Any) -> bool:
-    """Whether the operands are float32 or float64 tensors of one dtype (a target may be a
-    Python number, a weight None): NumPy's type promotion then agrees with torch's."""
-    if not isinstance(input, torch.Tensor) or input.dtype not in (torch.float32, torch.float64):
+def _uniform(operands: tuple[Any, ...], call: Options) -> bool:
+    """Whether `operands` are float32 or float64 tensors of one dtype and shape (a target may be
+    a Python number, which gets no gradient), with a boolean `where`, a threshold tensor, a
+    number or no `avg_factor`, and the loss is over all axes.
+
+    Then `call.loss_and_grad`'s gradient, times `grad_output`, is the backward for both input
+    and target (`_apply` keeps it), and the kernel does on NumPy views of them what it does on
+    the tensors: NumPy's type promotion agrees with torch's, and its checks are the same (an
+    `avg_factor` array's values are checked on NumPy, not on torch: no host round trip).
+    """
+    input, target, weight, where, avg_factor, threshold = operands
+    if call.axis is not None or not isinstance(input, torch.Tensor):
+        return False
+    if input.dtype not in (torch.float32, torch.float64):
         return False
     if isinstance(target, torch.Tensor):
-        if target.dtype != input.dtype:
+        if target.dtype != input.dtype or target.shape != input.shape:
             return False
-    elif not isinstance(target, float | int) or isinstance(target, bool):
+    elif type(target) not in (float, int):
         return False
-    return weight is None or (isinstance(weight, torch.Tensor) and weight.dtype == input.dtype)
+    return (
+        (weight is None or (isinstance(weight, torch.Tensor) and weight.dtype == input.dtype))
+        and (where is None or (isinstance(where, torch.Tensor) and where.dtype == torch.bool))
+        and (avg_factor is None or type(avg_factor) in (float, int))
+        and (threshold is None or isinstance(threshold, torch.Tensor))
+    )
 
 
-def _keeps_gradient(input: Any, target: Any, weight: Any, call: Options) -> bool:
-    """Whether `call.loss_and_grad`'s gradient, times `grad_output`, is the backward for both
-    operands: operands of `_one_float_dtype` and one shape (or a Python-scalar target, which
-    gets no gradient), the loss over all axes."""
-    same_shape = not isinstance(target, torch.Tensor) or target.shape == input.shape
-    return call.axis is None and _one_float_dtype(input, target, weight) and same_shape
+def _tracked(value: Any) -> bool:
+    """Whether reverse-mode autograd records what is computed from `value`. (Only a plain
+    tensor tells: a `vmap`-batched one reads False even where the tensor it batches is
+    recorded, so `_apply` also asks for NumPy views, which such a tensor has not.)"""
+    return isinstance(value, torch.Tensor) and value.requires_grad and torch.is_grad_enabled()
 
 
-def _recorded(value: Any) -> bool:
-    """Whether autograd records what is computed from `value`: a tensor that requires grad
-    while grad mode is on, or a forward-mode dual tensor."""
+def _dual(value: Any) -> bool:
+    """Whether `value` is a forward-mode dual tensor (recorded under ``torch.no_grad`` too)."""
     if not isinstance(value, torch.Tensor):
         return False
-    if value.requires_grad and torch.is_grad_enabled():
-        return True
     return forward_ad.unpack_dual(value).tangent is not None  # type: ignore[no-untyped-call]
+
+
+def _transformed(value: Any) -> bool:
+    """Whether `value` is a tensor of a ``torch.func`` transform: a wrapper, without storage."""
+    if not isinstance(value, torch.Tensor):
+        return False
+    try:
+        value.data_ptr()
+    except RuntimeError:
+        return True
+    return False
 
 
 def _broadcast_shape(input: Any, target: Any) -> torch.Size:
@@ -339,16 +367,19 @@ def _apply(
     operands = (input, target, weight, where, avg_factor, threshold)
     if torch.compiler.is_compiling():
         return _ReverseLoss.apply(*operands, _Settings(call, keep=False))[0]  # type: ignore[no-untyped-call,no-any-return]
-    if not any(map(_recorded, operands)):  # (no_grad, evaluation): no autograd node is needed
-        extra = {"where": where, "avg_factor": avg_factor, "threshold": threshold}
-        return _kernel(call.forward, input, target, weight, extra)  # type: ignore[no-any-return]
+    # Plain CPU tensors that autograd records nothing from (torch.no_grad, an evaluation
+    # loop): no autograd node, the kernel directly.
+    if not any(map(_tracked, operands)):
+        arrays = _numpy_views(*operands)
+        if arrays is not None and not any(map(_dual, operands)):
+            return _kernel("forward", call, operands, arrays)  # type: ignore[no-any-return]
     # Keep the forward's element gradient when autograd records a graph through an operand.
     # Under the torch.func transforms it goes unused (their backward builds a graph, so it
     # takes the second-order path), at the cost of a gradient computed in the forward.
     keep = (
         torch.is_grad_enabled()
         and any(isinstance(v, torch.Tensor) and v.requires_grad for v in (input, target))
-        and _keeps_gradient(input, target, weight, call)
+        and _uniform(operands, call)
     )
     return _Loss.apply(*operands, _Settings(call, keep))[0]  # type: ignore[no-untyped-call,no-any-return]
 

@@ -125,12 +125,22 @@ def _double_backward(f, x, y, tx, ty):
     return torch.autograd.grad((ga * tx).sum() + (gb * ty).sum(), (a, b))
 
 
+def _vmap_then_backward(f, x, y, tx, ty):
+    a, b = x.clone().requires_grad_(), y.clone().requires_grad_()
+    losses = tf.vmap(f)(a, b)
+    per_sample = tx[:, 0].reshape(-1, *[1] * (losses.ndim - 1))  # (a grad_output of no symmetry)
+    return torch.autograd.grad((losses * per_sample).sum(), (a, b))
+
+
 TORCH_TRANSFORMS = {
     "value": lambda f, x, y, tx, ty: f(x, y),
     "grad": lambda f, x, y, tx, ty: tf.grad(_total(f), argnums=(0, 1))(x, y),
     "jacrev": lambda f, x, y, tx, ty: tf.jacrev(f, argnums=(0, 1))(x, y),
     "jacfwd": lambda f, x, y, tx, ty: tf.jacfwd(f, argnums=(0, 1))(x, y),
     "hessian": lambda f, x, y, tx, ty: tf.hessian(_total(f), argnums=(0, 1))(x, y),
+    "hessian(no_grad)": lambda f, x, y, tx, ty: torch.no_grad()(
+        tf.hessian(_total(f), argnums=(0, 1))
+    )(x, y),
     "jacrev(jacfwd)": lambda f, x, y, tx, ty: tf.jacrev(tf.jacfwd(_total(f)))(x, y),
     "jvp": lambda f, x, y, tx, ty: tf.jvp(f, (x, y), (tx, ty)),
     "vmap": lambda f, x, y, tx, ty: tf.vmap(f)(x, y),
@@ -142,6 +152,7 @@ TORCH_TRANSFORMS = {
     # (a dual operand needs the autograd node though grad mode is off)
     "forward_ad(no_grad)": lambda *args: torch.no_grad()(_forward_ad)(*args),
     "double_backward": _double_backward,
+    "vmap, then backward": _vmap_then_backward,  # (per-sample losses, then loss.backward())
 }
 
 
