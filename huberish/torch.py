@@ -107,10 +107,14 @@ class _ReverseLoss(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor, _: Any) -> tuple[Any, ...]:
         wanted = ctx.needs_input_grad
         input, target, weight, extra = _operands(ctx)
-        # A graph of the gradients is being built, or a torch.func transform may differentiate
-        # them (``hessian`` under ``torch.no_grad`` runs this backward in no-grad mode).
-        second_order = torch.is_grad_enabled() or any(
-            map(_transformed, (grad_output, input, target))
+        # A graph of the gradients is being built, or forward mode may differentiate them: a
+        # torch.func transform (``hessian`` under ``torch.no_grad`` runs this backward in
+        # no-grad mode) or dual tensors (asked of plain tensors only: `_dual`). (Dynamo, which
+        # traces this backward, has neither.)
+        operands = (grad_output, input, target)
+        second_order = torch.is_grad_enabled() or (
+            not torch.compiler.is_compiling()
+            and (any(map(_storageless, operands)) or any(map(_dual, operands)))
         )
         grad_weight = grad_threshold = None
         if wanted[2]:
@@ -227,19 +231,20 @@ _VIEWABLE = (torch.Tensor, torch.nn.Parameter)
 
 def _numpy_views(*values: Any) -> tuple[Any, ...] | None:
     """NumPy arrays sharing the memory of plain strided CPU tensors (Python scalars and None
-    stay as they are); None if any tensor is not one (its negative bit set, or a wrapper of
-    ``torch.func``, included)."""
+    stay as they are); None if any tensor is not one (its negative bit set, or `_storageless`,
+    included)."""
     views = []
     for value in values:
         if isinstance(value, torch.Tensor):
             if not (type(value) in _VIEWABLE and value.is_cpu and value.layout is torch.strided):
                 return None
-            if value.is_neg():  # a lazily negated view (``z.conj().imag``): NumPy has no view
+            # (a lazily negated view, ``z.conj().imag``, has no NumPy view)
+            if value.is_neg() or _storageless(value):
                 return None
             try:
                 value = value.detach().numpy()
-            except (RuntimeError, TypeError):  # a torch.func transform's wrapper (no memory of
-                return None  # its own), or a dtype NumPy lacks (bfloat16)
+            except TypeError:  # a dtype NumPy lacks (bfloat16)
+                return None
         views.append(value)
     return tuple(views)
 
@@ -292,13 +297,14 @@ def _dual(value: Any) -> bool:
     return forward_ad.unpack_dual(value).tangent is not None  # type: ignore[no-untyped-call]
 
 
-def _transformed(value: Any) -> bool:
-    """Whether `value` is a tensor of a ``torch.func`` transform: a wrapper, without storage."""
+def _storageless(value: Any) -> bool:
+    """Whether `value` is a tensor without memory of its own: a wrapper of a ``torch.func``
+    transform or of functionalization (whose ``.numpy()`` would read no data)."""
     if not isinstance(value, torch.Tensor):
         return False
     try:
-        value.data_ptr()
-    except RuntimeError:
+        value.untyped_storage().data_ptr()
+    except (RuntimeError, NotImplementedError):
         return True
     return False
 
